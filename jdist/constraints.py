@@ -113,8 +113,8 @@ class _IntegerInterval(Constraint):
         self.upper_bound = upper_bound
 
     def check(self, value):
-        return (value == jnp.floor(value)) & (value >= self.lower_bound) & (
-            value <= self.upper_bound
+        return (
+            (value == jnp.floor(value)) & (value >= self.lower_bound) & (value <= self.upper_bound)
         )
 
     def __repr__(self) -> str:

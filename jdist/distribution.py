@@ -147,7 +147,8 @@ class Distribution:
     def _tree_flatten_with_keys(self):
         children, aux = self._tree_flatten()
         keyed = tuple(
-            (jax.tree_util.GetAttrKey(n), c) for n, c in zip(self._param_names, children)
+            (jax.tree_util.GetAttrKey(n), c)
+            for n, c in zip(self._param_names, children, strict=True)
         )
         return keyed, aux
 
@@ -158,7 +159,7 @@ class Distribution:
         set_ = object.__setattr__
         set_(obj, "_param_names", names)
         set_(obj, "_static_names", tuple(n for n, _ in static))
-        for name, value in zip(names, children):
+        for name, value in zip(names, children, strict=True):
             set_(obj, name, value)
         for name, value in static:
             set_(obj, name, value)
@@ -176,7 +177,7 @@ class Distribution:
     def _replace(self, **params: Any) -> Distribution:
         """A copy with some parameter leaves replaced (no validation, like unflatten)."""
         children, aux = self._tree_flatten()
-        new = [params.get(n, c) for n, c in zip(self._param_names, children)]
+        new = [params.get(n, c) for n, c in zip(self._param_names, children, strict=True)]
         return type(self)._tree_unflatten(aux, new)
 
     @property
@@ -185,8 +186,7 @@ class Distribution:
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(batch_shape={self.batch_shape}, "
-            f"event_shape={self.event_shape})"
+            f"{type(self).__name__}(batch_shape={self.batch_shape}, event_shape={self.event_shape})"
         )
 
     # ----------------------------------------------------------------- shapes
@@ -226,7 +226,7 @@ class Distribution:
             ok = constraint.check(value)
             check_condition(
                 ok,
-                lambda: _violation_message(
+                lambda public=public, constraint=constraint, value=value, ok=ok: _violation_message(
                     f"{type(self).__name__}: parameter `{public}`", constraint, value, ok
                 ),
             )
@@ -262,9 +262,7 @@ class Distribution:
     # --------------------------------------------------------------- sampling
     def sample(self, key: Array, sample_shape: Sequence[int] = ()) -> Array:
         """Draw ``sample_shape + batch_shape + event_shape`` values; no gradient flows."""
-        return jax.lax.stop_gradient(
-            self._sample(_check_key(key), _as_shape(sample_shape))
-        )
+        return jax.lax.stop_gradient(self._sample(_check_key(key), _as_shape(sample_shape)))
 
     def rsample(self, key: Array, sample_shape: Sequence[int] = ()) -> Array:
         """Reparameterized draw, differentiable w.r.t. the parameters."""
@@ -409,9 +407,7 @@ class Distribution:
         """All values of a finite support, shape ``(n,) + batch_shape + event_shape``
         (``(n,) + (1,) * len(batch_shape) + event_shape`` when ``expand=False``)."""
         if not self.has_enumerate_support:
-            raise NotImplementedError(
-                f"{type(self).__name__} has no finite support to enumerate"
-            )
+            raise NotImplementedError(f"{type(self).__name__} has no finite support to enumerate")
         values = self._enumerate_support()
         if expand:
             values = jnp.broadcast_to(

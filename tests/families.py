@@ -35,11 +35,19 @@ _LOGITS3 = np.log(np.array([[[0.2, 0.3, 0.5]] * 3, [[0.6, 0.3, 0.1]] * 3]))
 
 FAMILIES = [
     Family("Normal", lambda t, **kw: jdist.Normal(_arr(_LOC, t), _arr(_SCALE, t), **kw)),
-    Family("Uniform", lambda t, **kw: jdist.Uniform(_arr(_LOC, t), _arr(_LOC, t) + _arr(_SCALE, t), **kw)),
+    Family(
+        "Uniform",
+        lambda t, **kw: jdist.Uniform(_arr(_LOC, t), _arr(_LOC, t) + _arr(_SCALE, t), **kw),
+    ),
     Family("Bernoulli(probs)", lambda t, **kw: jdist.Bernoulli(probs=_arr(_P, t), **kw)),
     Family("Bernoulli(logits)", lambda t, **kw: jdist.Bernoulli(logits=_arr(_LOC, t), **kw)),
-    Family("Categorical(logits)", lambda t, **kw: jdist.Categorical(logits=_arr(_LOGITS3, t), **kw)),
-    Family("Categorical(probs)", lambda t, **kw: jdist.Categorical(probs=_arr(np.exp(_LOGITS3), t), **kw)),
+    Family(
+        "Categorical(logits)", lambda t, **kw: jdist.Categorical(logits=_arr(_LOGITS3, t), **kw)
+    ),
+    Family(
+        "Categorical(probs)",
+        lambda t, **kw: jdist.Categorical(probs=_arr(np.exp(_LOGITS3), t), **kw),
+    ),
     Family(
         "OneHotCategorical",
         lambda t, **kw: jdist.OneHotCategorical(logits=_arr(_LOGITS3, t), **kw),

@@ -9,15 +9,14 @@ import numpy as np
 import optax
 import pytest
 
-import jdist
 from tests.families import FAMILIES
 
 BATCH = (2, 3)
 pytestmark = pytest.mark.parametrize("family", FAMILIES, ids=repr)
 
 
-def _value(d, key=jax.random.key(7), shape=()):
-    return d.sample(key, shape)
+def _value(d, shape=()):
+    return d.sample(jax.random.key(7), shape)
 
 
 def _float_leaves(d):
@@ -180,7 +179,9 @@ def test_expand(family):
     e = d.expand((4,) + BATCH)
     assert e.batch_shape == (4,) + BATCH and e.event_shape == d.event_shape
     x = _value(d)
-    np.testing.assert_allclose(e.log_prob(x), jnp.broadcast_to(d.log_prob(x), (4,) + BATCH), rtol=1e-6)
+    np.testing.assert_allclose(
+        e.log_prob(x), jnp.broadcast_to(d.log_prob(x), (4,) + BATCH), rtol=1e-6
+    )
     with pytest.raises(ValueError, match=r"\(2, 3\)"):
         d.expand((5,))
 

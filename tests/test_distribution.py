@@ -18,7 +18,9 @@ def test_invalid_parameter_error_names_parameter_constraint_and_shape():
         jdist.Normal(0.0, jnp.array([1.0, -1.0, 2.0]), validate_args=True)
     with pytest.raises(ValueError, match=r"Bernoulli: parameter `probs`.*\[0.0, 1.0\]"):
         jdist.Bernoulli(probs=jnp.array([0.5, 1.5]), validate_args=True)
-    with pytest.raises(ValueError, match=r"Categorical: parameter `probs` of shape \(2, 3\).*simplex"):
+    with pytest.raises(
+        ValueError, match=r"Categorical: parameter `probs` of shape \(2, 3\).*simplex"
+    ):
         jdist.Categorical(probs=jnp.array([[0.5, 0.5, 0.5], [0.2, 0.3, 0.5]]), validate_args=True)
     with pytest.raises(ValueError, match="low < high"):
         jdist.Uniform(1.0, jnp.array([0.0, 2.0]), validate_args=True)
@@ -83,7 +85,9 @@ def test_dtypes_follow_jax_conventions():
         # float32 parameters stay float32 with x64 on; Python scalars don't upgrade them.
         d32 = jdist.Normal(jnp.zeros(2, jnp.float32), 1.0)
         assert d32.sample(jax.random.key(0)).dtype == jnp.float32
-        assert jdist.Bernoulli(probs=jnp.float32(0.3)).sample(jax.random.key(0)).dtype == jnp.float32
+        assert (
+            jdist.Bernoulli(probs=jnp.float32(0.3)).sample(jax.random.key(0)).dtype == jnp.float32
+        )
 
 
 def test_independent_rules():
@@ -93,7 +97,9 @@ def test_independent_rules():
     d = jdist.Independent(base, 2)
     assert d.batch_shape == () and d.event_shape == (2, 3)
     assert d.has_rsample
-    np.testing.assert_allclose(d.log_prob(jnp.zeros((2, 3))), 6 * -0.5 * np.log(2 * np.pi), rtol=1e-6)
+    np.testing.assert_allclose(
+        d.log_prob(jnp.zeros((2, 3))), 6 * -0.5 * np.log(2 * np.pi), rtol=1e-6
+    )
     np.testing.assert_allclose(d.entropy(), 6 * (0.5 + 0.5 * np.log(2 * np.pi)), rtol=1e-6)
     with pytest.raises(ValueError, match=r"event shape \(2, 3\)"):
         d.log_prob(jnp.zeros((3, 2)))
@@ -134,5 +140,7 @@ def test_categorical_log_probs_normalised_and_finite(logits):
 @settings(max_examples=40, deadline=None)
 @given(logit=st.floats(-500, 500), x=st.sampled_from([0.0, 1.0]))
 def test_bernoulli_log_prob_and_grad_finite_for_any_logit(logit, x):
-    lp, g = jax.value_and_grad(lambda l: jdist.Bernoulli(logits=l).log_prob(x))(jnp.float32(logit))
+    lp, g = jax.value_and_grad(lambda lg: jdist.Bernoulli(logits=lg).log_prob(x))(
+        jnp.float32(logit)
+    )
     assert np.isfinite(lp) and np.isfinite(g) and lp <= 0

@@ -161,7 +161,9 @@ def test_reinforce_loss_matches_the_seed_formula():
     m = jdist.Categorical(logits=logits)
     action = m.sample(jax.random.key(0))
     seed = jax.grad(lambda lg: jnp.mean(-jdist.Categorical(logits=lg).log_prob(action) * reward))
-    ours = jax.grad(lambda lg: reinforce_loss(jdist.Categorical(logits=lg).log_prob(action), reward))
+    ours = jax.grad(
+        lambda lg: reinforce_loss(jdist.Categorical(logits=lg).log_prob(action), reward)
+    )
     np.testing.assert_allclose(ours(logits), seed(logits), rtol=1e-6)
     # The reward (and baseline) never receive gradient.
     g = jax.grad(lambda r: reinforce_loss(m.log_prob(action), r, 0.5 * r))(reward)

@@ -61,10 +61,11 @@ def test_normal_far_tail_is_finite_with_finite_gradients(dtype):
         for x in (-40.0, 40.0, -1e3, 1e3):
             v = f(jnp.asarray(x, dtype))
             assert np.isfinite(v), (f, x, v)
-            g = jax.grad(lambda loc, f_name=f.__name__, x=x: getattr(
-                jdist.Normal(loc, jnp.asarray(1.0, dtype)), f_name)(jnp.asarray(x, dtype)))(
-                jnp.asarray(0.0, dtype)
-            )
+            g = jax.grad(
+                lambda loc, f_name=f.__name__, x=x: getattr(
+                    jdist.Normal(loc, jnp.asarray(1.0, dtype)), f_name
+                )(jnp.asarray(x, dtype))
+            )(jnp.asarray(0.0, dtype))
             assert np.isfinite(g), (f, x, g)
     assert_close(d.log_cdf(jnp.asarray(-40.0, dtype)), stats.norm.logcdf(-40.0), dtype)
 
@@ -110,8 +111,12 @@ def test_bernoulli_logits_against_numpy(logits, dtype):
     assert_close(d.variance, p * (1 - p), dtype, what="variance")
     entropy = -(np.exp(log_p1) * log_p1 + np.exp(log_p0) * log_p0)
     assert_close(d.entropy(), entropy, dtype, what="entropy")
-    grads = jax.grad(lambda l: jnp.sum(jdist.Bernoulli(logits=l).log_prob(jnp.ones_like(l))
-                                       + jdist.Bernoulli(logits=l).entropy()))(jnp.asarray(lg, dtype))
+    grads = jax.grad(
+        lambda lg: jnp.sum(
+            jdist.Bernoulli(logits=lg).log_prob(jnp.ones_like(lg))
+            + jdist.Bernoulli(logits=lg).entropy()
+        )
+    )(jnp.asarray(lg, dtype))
     assert np.all(np.isfinite(grads))
 
 
@@ -127,9 +132,9 @@ def test_bernoulli_probs_against_scipy(probs, dtype):
     assert_close(d.entropy(), ref.entropy(), dtype, what="entropy")
     assert_close(d.logits[1:-1], sp_special.logit(p[1:-1]), dtype, what="logits")
     # Gradients at the boundary probabilities stay finite for the outcome that is possible.
-    g = jax.grad(lambda q: jnp.sum(jdist.Bernoulli(probs=q).log_prob(jnp.asarray([0.0, 1.0], dtype))))(
-        jnp.asarray([0.0, 1.0], dtype)
-    )
+    g = jax.grad(
+        lambda q: jnp.sum(jdist.Bernoulli(probs=q).log_prob(jnp.asarray([0.0, 1.0], dtype)))
+    )(jnp.asarray([0.0, 1.0], dtype))
     assert np.all(np.isfinite(g))
 
 
@@ -182,7 +187,9 @@ def test_categorical_masked_logits(dtype):
     assert np.all(np.isfinite(g)) and g[1] == 0 and g[3] == 0
     oh = jdist.OneHotCategorical(logits=logits)
     assert np.isfinite(oh.log_prob(jnp.asarray([0.0, 0.0, 1.0, 0.0], dtype)))
-    assert np.all(np.isfinite(jax.grad(lambda lg: jdist.OneHotCategorical(logits=lg).entropy())(logits)))
+    assert np.all(
+        np.isfinite(jax.grad(lambda lg: jdist.OneHotCategorical(logits=lg).entropy())(logits))
+    )
 
 
 def test_categorical_out_of_range_index_is_minus_inf():

@@ -38,7 +38,8 @@ SCRIPT = textwrap.dedent(
         assert out.sharding.is_equivalent_to(rows, 1), (name, out.sharding)
         assert len(out.addressable_shards) == 8
         assert all(s.data.shape == (8,) for s in out.addressable_shards), name
-    np.testing.assert_allclose(lp, jdist.Normal(np.arange(64.0), 2.0).log_prob(np.asarray(x)), rtol=1e-5)
+    expected = jdist.Normal(np.arange(64.0), 2.0).log_prob(np.asarray(x))
+    np.testing.assert_allclose(lp, expected, rtol=1e-5)
     # No all-gather or all-to-all appears in the compiled program.
     hlo = run.lower(normal, cat, jax.random.key(0)).compile().as_text()
     for op in ("all-gather", "all-to-all", "collective-permute"):
@@ -49,7 +50,9 @@ SCRIPT = textwrap.dedent(
 
 
 def test_sharded_normal_and_categorical_under_jit():
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
+    env = dict(
+        os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu"
+    )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run(

@@ -63,9 +63,7 @@ class Categorical(_CategoricalBase):
     """
 
     def __init__(self, probs=None, logits=None, *, validate_args: bool = False) -> None:
-        super().__init__(
-            probs_or_logits("Categorical", probs, logits), validate_args=validate_args
-        )
+        super().__init__(probs_or_logits("Categorical", probs, logits), validate_args=validate_args)
 
     @property
     def support(self) -> constraints.Constraint:
@@ -149,7 +147,9 @@ class OneHotCategorical(_CategoricalBase):
         return p * (1.0 - p)
 
     def _mode(self):
-        return jax.nn.one_hot(jnp.argmax(self.logits, axis=-1), self.num_categories, dtype=self.dtype)
+        return jax.nn.one_hot(
+            jnp.argmax(self.logits, axis=-1), self.num_categories, dtype=self.dtype
+        )
 
     def _enumerate_support(self):
         k = self.num_categories
