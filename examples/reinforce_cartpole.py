@@ -8,11 +8,15 @@ a ``jdist.Categorical`` over the two actions. Every update
    sampling actions from the policy; the steps after an episode has ended are
    masked out,
 2. computes discounted returns-to-go ``G_t`` (``gamma = 0.99``),
-3. subtracts a leave-one-out baseline (for each time step, the mean ``G_t`` of
-   the *other* environments: ``jdist.estimators.leave_one_out_baseline``),
-   scales the advantages by their standard deviation, and
-4. takes an Adam step on ``jdist.estimators.reinforce_loss`` minus a small
-   entropy bonus.
+3. subtracts a baseline for every time step: by default the leave-one-out
+   baseline (the mean ``G_t`` of the *other* environments,
+   ``jdist.estimators.leave_one_out_baseline``); ``--baseline ema`` uses a
+   running average of ``G_t`` over past batches
+   (``jdist.estimators.MovingAverageBaseline``) instead,
+4. divides returns and baseline by the standard deviation of the advantages,
+   and takes an Adam step (learning rate decayed linearly to zero) on
+   ``jdist.estimators.reinforce_loss`` minus a small entropy bonus
+   (``Categorical.entropy``).
 
 The whole training loop (all updates) is one ``jax.jit``-compiled function
 built on ``lax.scan``; progress is printed from inside it with
@@ -53,8 +57,9 @@ class Config(NamedTuple):
     learning_rate: float = 0.01
     gamma: float = 0.99
     entropy_coef: float = 0.001
+    baseline: str = "loo"  # "loo" (leave-one-out), "ema" (moving average) or "none"
     eval_episodes: int = 100
-    log_every: int = 25
+    log_every: int = 25  # print progress every `log_every` updates; 0 turns it off
     seed: int = 0
 
 
@@ -89,10 +94,15 @@ def init_policy(key: jax.Array, hidden: int) -> dict:
     return {"w1": w1, "b1": b1, "w2": w2, "b2": b2, "w3": w3, "b3": b3}
 
 
-def policy(params: dict, obs: jax.Array) -> jdist.Categorical:
+def policy_logits(params: dict, obs: jax.Array) -> jax.Array:
     h = jnp.tanh(obs @ params["w1"] + params["b1"])
     h = jnp.tanh(h @ params["w2"] + params["b2"])
-    return jdist.Categorical(logits=h @ params["w3"] + params["b3"])
+    return h @ params["w3"] + params["b3"]
+
+
+def policy(params: dict, obs: jax.Array) -> jdist.Categorical:
+    """The action distribution pi(. | obs); batch shape ``obs.shape[:-1]``."""
+    return jdist.Categorical(logits=policy_logits(params, obs))
 
 
 # --------------------------------------------------------------------------- rollouts
@@ -114,11 +124,10 @@ def rollout(params: dict, key: jax.Array, num_envs: int, greedy: bool = False) -
     def one_step(carry, k):
         states, alive = carry
         obs = cartpole.observation(states)
-        dist = policy(params, obs)
         if greedy:
-            action = jnp.argmax(dist.logits, axis=-1)
+            action = jnp.argmax(policy_logits(params, obs), axis=-1)
         else:
-            action = dist.sample(k)
+            action = policy(params, obs).sample(k)
         states, _, reward, terminated, truncated = jax.vmap(cartpole.step)(states, action)
         mask = alive.astype(reward.dtype)
         alive = alive & ~(terminated | truncated)
@@ -145,63 +154,81 @@ def returns_to_go(rewards: jax.Array, mask: jax.Array, gamma: float) -> jax.Arra
 
 def make_train(config: Config):
     """Returns ``train(key) -> (params, metrics)``, to be jitted as a whole."""
-    optimizer = optax.adam(config.learning_rate)
+    if config.baseline not in ("loo", "ema", "none"):
+        raise ValueError(f"unknown baseline {config.baseline!r}; use 'loo', 'ema' or 'none'")
+    # Adam with the learning rate decayed linearly to zero over training, which
+    # keeps the final policy from drifting away from the solution.
+    schedule = optax.linear_schedule(config.learning_rate, 0.0, config.updates)
+    optimizer = optax.adam(schedule)
 
-    def loss_fn(params, traj: Rollout, advantages):
+    moving_average = jdist.estimators.MovingAverageBaseline(decay=0.9)
+
+    def loss_fn(params, traj: Rollout, returns, baseline):
         dist = policy(params, traj.obs)
-        log_prob = dist.log_prob(traj.actions) * traj.mask
-        # reinforce_loss averages over all T*N entries; rescale so the loss is
-        # the average over the steps that are inside an episode.
+        log_prob = dist.log_prob(traj.actions) * traj.mask  # no gradient after the episode
+        # reinforce_loss averages over all T*N entries; rescale so that the loss is
+        # the average over the steps inside an episode.
         valid = jnp.maximum(traj.mask.sum(), 1.0)
-        scale = traj.mask.size / valid
-        pg_loss = jdist.estimators.reinforce_loss(log_prob, advantages) * scale
+        pg_loss = jdist.estimators.reinforce_loss(log_prob, returns, baseline)
+        pg_loss = pg_loss * (traj.mask.size / valid)
         entropy = jnp.sum(dist.entropy() * traj.mask) / valid
         return pg_loss - config.entropy_coef * entropy, (pg_loss, entropy)
 
     def update(carry, xs):
-        params, opt_state = carry
+        params, opt_state, ma_state = carry
         key, i = xs
         traj = rollout(params, key, config.num_envs)
-        g = returns_to_go(traj.rewards, traj.mask, config.gamma)
-        baseline = jdist.estimators.leave_one_out_baseline(g, axis=1)  # across envs
-        adv = (g - baseline) * traj.mask
-        valid = jnp.maximum(traj.mask.sum(), 1.0)
-        adv_std = jnp.sqrt(jnp.sum(adv**2) / valid)
-        adv = adv / (adv_std + 1e-8)
+        g = returns_to_go(traj.rewards, traj.mask, config.gamma)  # (T, N)
 
-        grads, (pg_loss, entropy) = jax.grad(loss_fn, has_aux=True)(params, traj, adv)
+        # A baseline for every time step t: G_t depends strongly on t (the
+        # 500-step horizon cuts the returns-to-go of late steps short).
+        if config.baseline == "loo":  # mean G_t of the other N-1 episodes
+            baseline = jdist.estimators.leave_one_out_baseline(g, axis=1)
+        elif config.baseline == "ema":  # running average of G_t over past batches
+            baseline = moving_average.value(ma_state)[:, None]
+        else:
+            baseline = jnp.zeros_like(g)
+        ma_state = moving_average.update(ma_state, g, axis=1)
+
+        # Scale returns and baseline by the spread of the advantages (a per-batch
+        # step-size normalisation; it leaves the gradient's direction unchanged).
+        valid = jnp.maximum(traj.mask.sum(), 1.0)
+        adv_std = jnp.sqrt(jnp.sum(jnp.square((g - baseline) * traj.mask)) / valid)
+        inv_scale = 1.0 / (adv_std + 1e-8)
+        grads, (pg_loss, entropy) = jax.grad(loss_fn, has_aux=True)(
+            params, traj, g * inv_scale, baseline * inv_scale
+        )
         updates, opt_state = optimizer.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
 
         mean_return = traj.rewards.sum(axis=0).mean()
-        lax.cond(
-            (i + 1) % config.log_every == 0,
-            lambda: jax.debug.print(
-                "update {i:4d}  mean return {r:6.1f}  entropy {e:.3f}  loss {l:+.4f}",
-                i=i + 1,
-                r=mean_return,
-                e=entropy,
-                l=pg_loss,
-                ordered=True,
-            ),
-            lambda: None,
-        )
+        if config.log_every > 0:  # progress report from inside the jitted loop
+            lax.cond(
+                (i + 1) % config.log_every == 0,
+                lambda: jax.debug.print(
+                    "update {i:4d}  mean return {r:6.1f}  entropy {e:.3f}  loss {l:+.4f}",
+                    i=i + 1,
+                    r=mean_return,
+                    e=entropy,
+                    l=pg_loss,
+                    ordered=True,
+                ),
+                lambda: None,
+            )
         metrics = {
             "mean_return": mean_return,
             "loss": pg_loss,
             "entropy": entropy,
             "episode_steps": traj.mask.sum(),
         }
-        return (params, opt_state), metrics
+        return (params, opt_state, ma_state), metrics
 
     def train(key):
         init_key, loop_key = jax.random.split(key)
         params = init_policy(init_key, config.hidden)
-        opt_state = optimizer.init(params)
+        carry = (params, optimizer.init(params), moving_average.init(shape=(MAX_STEPS,)))
         keys = jax.random.split(loop_key, config.updates)
-        (params, _), metrics = lax.scan(
-            update, (params, opt_state), (keys, jnp.arange(config.updates))
-        )
+        (params, _, _), metrics = lax.scan(update, carry, (keys, jnp.arange(config.updates)))
         return params, metrics
 
     return train
@@ -214,6 +241,7 @@ def evaluate(params: dict, key: jax.Array, episodes: int, greedy: bool) -> jax.A
 
 
 def run(config: Config, verbose: bool = True) -> TrainResult:
+    """Trains and evaluates; progress lines come from ``config.log_every``."""
     say = print if verbose else (lambda *a, **k: None)
     key = jax.random.key(config.seed)
     train_key, eval_key = jax.random.split(key)
@@ -259,8 +287,16 @@ def parse_args(argv=None) -> Config:
     p.add_argument("--lr", type=float, default=d.learning_rate, help="Adam learning rate")
     p.add_argument("--gamma", type=float, default=d.gamma, help="discount factor")
     p.add_argument("--entropy-coef", type=float, default=d.entropy_coef)
+    p.add_argument(
+        "--baseline",
+        choices=("loo", "ema", "none"),
+        default=d.baseline,
+        help="per-time-step baseline: leave-one-out across episodes, moving average, or none",
+    )
     p.add_argument("--eval-episodes", type=int, default=d.eval_episodes)
-    p.add_argument("--log-every", type=int, default=d.log_every, help="print every N updates")
+    p.add_argument(
+        "--log-every", type=int, default=d.log_every, help="print every N updates (0: never)"
+    )
     p.add_argument("--seed", type=int, default=d.seed)
     a = p.parse_args(argv)
     return Config(
@@ -270,8 +306,9 @@ def parse_args(argv=None) -> Config:
         learning_rate=a.lr,
         gamma=a.gamma,
         entropy_coef=a.entropy_coef,
+        baseline=a.baseline,
         eval_episodes=a.eval_episodes,
-        log_every=max(1, a.log_every),
+        log_every=a.log_every,
         seed=a.seed,
     )
 
