@@ -38,3 +38,9 @@ def assert_close(actual, expected, dtype, *, rtol_scale=1.0, what=""):
         f"{what}: max error {np.max(np.where(same_inf, 0, err))} "
         f"at actual={actual[bad][:5]} expected={expected[bad][:5]}"
     )
+
+
+def cast_like(x, dtype):
+    """Round ``x`` to ``dtype`` and back to float64, so a float64 reference sees exactly
+    the inputs that jdist sees in ``dtype``."""
+    return np.asarray(np.asarray(x, np.float64).astype(dtype), np.float64)

@@ -11,13 +11,7 @@ from scipy import special as sp_special
 from scipy import stats
 
 import jdist
-from tests.conftest import RTOL, assert_close
-
-
-def _cast(x, dtype):
-    """Round to ``dtype`` so the reference sees exactly the inputs jdist sees."""
-    return np.asarray(np.asarray(x, np.float64).astype(dtype), np.float64)
-
+from tests.conftest import RTOL, assert_close, cast_like
 
 NORMAL_PARAMS = [
     dict(loc=[0.0, -3.0, 5.0], scale=[1.0, 0.1, 30.0]),
@@ -30,17 +24,17 @@ QUANTILES = np.array([1e-30, 1e-10, 0.01, 0.3, 0.5, 0.9, 0.999999])[:, None]
 
 @pytest.mark.parametrize("params", NORMAL_PARAMS)
 def test_normal_against_scipy(params, dtype):
-    p = {k: _cast(v, dtype) for k, v in params.items()}
+    p = {k: cast_like(v, dtype) for k, v in params.items()}
     d = jdist.Normal(jnp.asarray(p["loc"], dtype), jnp.asarray(p["scale"], dtype))
     ref = stats.norm(p["loc"], p["scale"])
-    x = _cast(p["loc"] + NORMAL_X * p["scale"], dtype)  # standardized points, incl. z = ±40
+    x = cast_like(p["loc"] + NORMAL_X * p["scale"], dtype)  # standardized points, incl. z = ±40
     xj = jnp.asarray(x, dtype)
     assert_close(d.log_prob(xj), ref.logpdf(x), dtype, what="log_prob")
     assert_close(d.cdf(xj), ref.cdf(x), dtype, what="cdf")
     assert_close(d.log_cdf(xj), ref.logcdf(x), dtype, what="log_cdf")
     assert_close(d.survival_function(xj), ref.sf(x), dtype, what="sf")
     assert_close(d.log_survival_function(xj), ref.logsf(x), dtype, what="log_sf")
-    q = _cast(QUANTILES, dtype)
+    q = cast_like(QUANTILES, dtype)
     # icdf is ill-conditioned where the density is tiny; scale the tolerance by the
     # condition number |q / (x pdf(x))| of the quantile function (at least 1).
     xq = ref.ppf(q)
@@ -75,11 +69,11 @@ def test_normal_far_tail_is_finite_with_finite_gradients(dtype):
     [([0.0, -2.0, 1e-3], [1.0, 3.0, 2e-3]), (-1e6, 1e6), (5.0, 5.0 + 1e-4)],
 )
 def test_uniform_against_scipy(low, high, dtype):
-    lo, hi = _cast(low, dtype), _cast(high, dtype)
+    lo, hi = cast_like(low, dtype), cast_like(high, dtype)
     d = jdist.Uniform(jnp.asarray(lo, dtype), jnp.asarray(hi, dtype))
     ref = stats.uniform(lo, hi - lo)
     t = np.array([-0.5, 0.0, 0.25, 0.5, 0.99, 1.0, 1.5])[:, None]
-    x = _cast(lo + t * (hi - lo), dtype)
+    x = cast_like(lo + t * (hi - lo), dtype)
     xj = jnp.asarray(x, dtype)
     # `high - low` is computed in `dtype`: its relative rounding error grows by the
     # condition number max(|low|, |high|) / (high - low) for narrow intervals.
@@ -88,7 +82,7 @@ def test_uniform_against_scipy(low, high, dtype):
     assert_close(d.cdf(xj), ref.cdf(x), dtype, rtol_scale=scale, what="cdf")
     assert_close(d.survival_function(xj), ref.sf(x), dtype, rtol_scale=scale, what="sf")
     assert_close(d.log_survival_function(xj), ref.logsf(x), dtype, rtol_scale=scale, what="logsf")
-    q = _cast(np.array([0.0, 0.1, 0.5, 1.0])[:, None], dtype)
+    q = cast_like(np.array([0.0, 0.1, 0.5, 1.0])[:, None], dtype)
     assert_close(d.icdf(jnp.asarray(q, dtype)), ref.ppf(q), dtype, rtol_scale=scale, what="icdf")
     assert_close(d.mean, ref.mean(), dtype, rtol_scale=scale, what="mean")
     assert_close(d.variance, ref.var(), dtype, rtol_scale=scale, what="variance")
@@ -99,7 +93,7 @@ def test_uniform_against_scipy(low, high, dtype):
 
 @pytest.mark.parametrize("logits", [[-200.0, -30.0, -1.0, 0.0, 2.5, 30.0, 200.0]])
 def test_bernoulli_logits_against_numpy(logits, dtype):
-    lg = _cast(logits, dtype)
+    lg = cast_like(logits, dtype)
     d = jdist.Bernoulli(logits=jnp.asarray(lg, dtype))
     # log σ(l) = -log(1 + e^{-l}), computed stably in float64 by numpy.
     log_p1, log_p0 = -np.logaddexp(0.0, -lg), -np.logaddexp(0.0, lg)
@@ -122,7 +116,7 @@ def test_bernoulli_logits_against_numpy(logits, dtype):
 
 @pytest.mark.parametrize("probs", [[0.0, 1e-6, 0.3, 0.5, 0.999, 1.0]])
 def test_bernoulli_probs_against_scipy(probs, dtype):
-    p = _cast(probs, dtype)
+    p = cast_like(probs, dtype)
     d = jdist.Bernoulli(probs=jnp.asarray(p, dtype))
     ref = stats.bernoulli(p)
     for x in (0.0, 1.0):
@@ -148,7 +142,7 @@ CATEGORICAL_PROBS = [
 @pytest.mark.parametrize("probs", CATEGORICAL_PROBS)
 @pytest.mark.parametrize("param", ["probs", "logits"])
 def test_categorical_against_scipy(probs, param, dtype):
-    p = _cast(probs, dtype)
+    p = cast_like(probs, dtype)
     p = p / p.sum()
     k = np.arange(len(p))
     ref = stats.rv_discrete(values=(k, p))

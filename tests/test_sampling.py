@@ -1,9 +1,5 @@
-"""Samplers: goodness of fit and moments at fixed keys, with tolerances from the sample size.
-
-Significance level 1e-4 per test (alpha): with the few dozen sampler tests here the
-chance of a spurious failure at a fixed key is negligible, while a wrong sampler fails
-at any key. Moment bounds are 5 standard errors.
-"""
+"""Samplers of the foundation families: goodness of fit and moments at fixed keys
+(tolerances from the sample size, see tests/stats_checks.py)."""
 
 from __future__ import annotations
 
@@ -14,36 +10,11 @@ import pytest
 from scipy import stats
 
 import jdist
+from tests.stats_checks import chi2_check as _chi2
+from tests.stats_checks import ks_check as _ks
+from tests.stats_checks import moments_check as _moments
 
 N = 20_000
-ALPHA = 1e-4
-
-
-def _ks(samples, cdf):
-    """Kolmogorov–Smirnov test of 1-D samples against a CDF; asserts p > ALPHA."""
-    result = stats.kstest(np.asarray(samples, np.float64), cdf)
-    assert result.pvalue > ALPHA, result
-
-
-def _chi2(samples, probs):
-    """Chi-square goodness of fit of integer samples against category probabilities."""
-    counts = np.bincount(np.asarray(samples), minlength=len(probs))
-    assert counts.sum() == len(samples)
-    keep = np.asarray(probs) > 0
-    assert np.all(counts[~keep] == 0), "sampled an impossible category"
-    result = stats.chisquare(counts[keep], np.asarray(probs)[keep] * len(samples))
-    assert result.pvalue > ALPHA, result
-
-
-def _moments(samples, mean, var):
-    samples = np.asarray(samples, np.float64)
-    n = samples.shape[0]
-    se_mean = np.sqrt(var / n)
-    assert np.all(np.abs(samples.mean(0) - mean) < 5 * se_mean + 1e-12)
-    # Var of the sample variance ≈ (μ4 - σ⁴)/n; bound μ4 by the empirical fourth moment.
-    mu4 = np.mean((samples - samples.mean(0)) ** 4, axis=0)
-    se_var = np.sqrt(np.maximum(mu4 - var**2, 0) / n)
-    assert np.all(np.abs(samples.var(0) - var) < 5 * se_var + 1e-12)
 
 
 @pytest.mark.parametrize("loc, scale", [(0.0, 1.0), (-3.0, 0.01), (100.0, 25.0)])
