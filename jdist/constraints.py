@@ -37,6 +37,14 @@ __all__ = [
 ]
 
 
+def _is_whole(value):
+    """``value == floor(value)``, skipped (constant True) for integer and bool arrays."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and not jnp.issubdtype(dtype, jnp.inexact):
+        return True
+    return value == jnp.floor(value)
+
+
 class Constraint:
     """Base class: a region of valid values.
 
@@ -113,9 +121,7 @@ class _IntegerInterval(Constraint):
         self.upper_bound = upper_bound
 
     def check(self, value):
-        return (
-            (value == jnp.floor(value)) & (value >= self.lower_bound) & (value <= self.upper_bound)
-        )
+        return _is_whole(value) & (value >= self.lower_bound) & (value <= self.upper_bound)
 
     def __repr__(self) -> str:
         return f"integer in [{self.lower_bound}, {self.upper_bound}]"
@@ -128,7 +134,7 @@ class _IntegerGreaterThanEq(Constraint):
         self.lower_bound = lower_bound
 
     def check(self, value):
-        return (value == jnp.floor(value)) & (value >= self.lower_bound)
+        return _is_whole(value) & (value >= self.lower_bound)
 
     def __repr__(self) -> str:
         return f"integer >= {self.lower_bound}"

@@ -57,10 +57,22 @@ def _shape_of(x) -> Shape:
 
 
 def _to_leaf(x):
-    """Store parameters as given (no eager array work), except containers and ints."""
+    """Store parameters as given (no eager array work), except that containers become
+    arrays and Python ints become floats (so ``Normal(0, 1)`` is differentiable, as in
+    torch)."""
+    if isinstance(x, bool):
+        return x
+    if isinstance(x, int):
+        return float(x)
     if isinstance(x, (list, tuple)):
-        return jnp.asarray(x)
+        x = jnp.asarray(x)
+        return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(float)
     return x
+
+
+def _as_value(x):
+    """Values passed to log_prob/cdf/...: containers become arrays, nothing else changes."""
+    return jnp.asarray(x) if isinstance(x, (list, tuple)) else x
 
 
 def _is_tracer(x) -> bool:
@@ -234,7 +246,7 @@ class Distribution:
     def _prepare_value(self, value) -> Array:
         """Shape-check ``value`` against the distribution (always) and its support
         (when ``validate_args``)."""
-        value = _to_leaf(value)
+        value = _as_value(value)
         vshape = _shape_of(value)
         event = self.event_shape
         target = self.batch_shape + event
@@ -323,7 +335,7 @@ class Distribution:
 
     def icdf(self, value) -> Array:
         """Quantile function: the ``x`` with ``cdf(x) == value`` for ``value`` in [0, 1]."""
-        value = _to_leaf(value)
+        value = _as_value(value)
         if self.validate_args:
             ok = constraints.unit_interval.check(value)
             check_condition(

@@ -147,3 +147,12 @@ def test_bernoulli_log_prob_and_grad_finite_for_any_logit(logit, x):
         jnp.float32(logit)
     )
     assert np.isfinite(lp) and np.isfinite(g) and lp <= 0
+
+
+def test_python_ints_and_lists_become_float_parameters():
+    d = jdist.Normal(0, 1)
+    g = jax.grad(lambda dist: dist.log_prob(0.5))(d)
+    assert np.isfinite(g.loc) and np.isfinite(g.scale)
+    c = jdist.Categorical(probs=[1, 3])
+    assert jnp.issubdtype(c.probs.dtype, jnp.floating)
+    np.testing.assert_allclose(c.log_prob([0, 1]), np.log([0.25, 0.75]), rtol=1e-6)

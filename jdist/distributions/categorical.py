@@ -36,11 +36,18 @@ class _CategoricalBase(ProbsLogitsMixin, Distribution):
 
     def _log_prob_of_index(self, index):
         """Normalised log-probability of integer ``index`` (any batch shape)."""
+        index = jnp.asarray(index)
+        if not jnp.issubdtype(index.dtype, jnp.integer):
+            index = index.astype(jnp.int32)
         logits = self.logits
-        shape = broadcast_shapes(jnp.shape(index), self.batch_shape)
-        logits = jnp.broadcast_to(logits, shape + (self.num_categories,))
-        index = jnp.clip(jnp.asarray(index), 0, self.num_categories - 1).astype(jnp.int32)
-        index = jnp.broadcast_to(index, shape)
+        shape = broadcast_shapes(index.shape, self.batch_shape)
+        if logits.shape[:-1] != shape:
+            logits = jnp.broadcast_to(logits, shape + logits.shape[-1:])
+        if index.shape != shape:
+            index = jnp.broadcast_to(index, shape)
+        # Out-of-range indices are masked to -inf by the support check; clip so the
+        # gather itself stays in bounds.
+        index = jnp.clip(index, 0, self.num_categories - 1)
         return jnp.take_along_axis(logits, index[..., None], axis=-1)[..., 0]
 
     def _entropy(self):
