@@ -6,7 +6,9 @@ how many rightmost dimensions form one constrained event (``simplex`` has
 ``event_dim == 1``). Names follow ``torch.distributions.constraints``.
 
 Example:
-    >>> import jax.numpy as jnp
+    >>> import jax
+import jax
+import jax.numpy as jnp
     >>> from jdist import constraints
     >>> constraints.positive.check(jnp.array([1.0, -1.0]))
     Array([ True, False], dtype=bool)
@@ -14,11 +16,25 @@ Example:
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 __all__ = [
     "Constraint",
     "boolean",
+    "cat",
+    "corr_cholesky",
+    "half_open_interval",
+    "is_dependent",
+    "lower_cholesky",
+    "lower_triangular",
+    "multinomial",
+    "one_hot",
+    "positive_definite",
+    "positive_semidefinite",
+    "square",
+    "stack",
+    "symmetric",
     "dependent",
     "greater_than",
     "greater_than_eq",
@@ -193,6 +209,179 @@ class _Dependent(Constraint):
         return "dependent"
 
 
+class _HalfOpenInterval(Constraint):
+    """Half-open interval ``[lower_bound, upper_bound)``."""
+
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound = lower_bound
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return (value >= self.lower_bound) & (value < self.upper_bound)
+
+    def __repr__(self) -> str:
+        return f"in [{self.lower_bound}, {self.upper_bound})"
+
+
+class _OneHot(Constraint):
+    event_dim = 1
+    is_discrete = True
+
+    def check(self, value):
+        return jnp.all((value == 0) | (value == 1), axis=-1) & (jnp.sum(value, axis=-1) == 1)
+
+    def __repr__(self) -> str:
+        return "one_hot"
+
+
+class _Multinomial(Constraint):
+    """Nonnegative integer vectors whose last axis sums to at most ``upper_bound``."""
+
+    event_dim = 1
+    is_discrete = True
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return jnp.all((value >= 0) & _is_whole(value), axis=-1) & (
+            jnp.sum(value, axis=-1) <= self.upper_bound
+        )
+
+    def __repr__(self) -> str:
+        return f"multinomial (nonnegative integers summing to <= {self.upper_bound})"
+
+
+def _matrix_tol(value):
+    return 1e-6 if jnp.finfo(jnp.asarray(value).dtype).bits > 32 else 1e-4
+
+
+class _Square(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        n, m = jnp.shape(value)[-2:]
+        return jnp.full(jnp.shape(value)[:-2], n == m)
+
+    def __repr__(self) -> str:
+        return "square"
+
+
+class _Symmetric(_Square):
+    def check(self, value):
+        value = jnp.asarray(value)
+        tol = _matrix_tol(value) * (1 + jnp.max(jnp.abs(value), axis=(-2, -1)))
+        close = jnp.max(jnp.abs(value - jnp.swapaxes(value, -1, -2)), axis=(-2, -1)) <= tol
+        return super().check(value) & close
+
+    def __repr__(self) -> str:
+        return "symmetric"
+
+
+class _PositiveSemidefinite(_Symmetric):
+    def check(self, value):
+        value = jnp.asarray(value)
+        sym = super().check(value)
+        eig = jnp.linalg.eigvalsh(value)
+        return sym & jnp.all(eig >= 0, axis=-1)
+
+    def __repr__(self) -> str:
+        return "positive_semidefinite"
+
+
+class _PositiveDefinite(_Symmetric):
+    def check(self, value):
+        value = jnp.asarray(value)
+        sym = super().check(value)
+        chol = jnp.linalg.cholesky(value)
+        return sym & jnp.all(jnp.isfinite(chol), axis=(-2, -1))
+
+    def __repr__(self) -> str:
+        return "positive_definite"
+
+
+class _LowerTriangular(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        value = jnp.asarray(value)
+        return jnp.all(jnp.tril(value) == value, axis=(-2, -1))
+
+    def __repr__(self) -> str:
+        return "lower_triangular"
+
+
+class _LowerCholesky(Constraint):
+    """Lower-triangular matrices with a positive diagonal."""
+
+    event_dim = 2
+
+    def check(self, value):
+        value = jnp.asarray(value)
+        lower = jnp.all(jnp.tril(value) == value, axis=(-2, -1))
+        diag = jnp.all(jnp.diagonal(value, axis1=-2, axis2=-1) > 0, axis=-1)
+        return lower & diag
+
+    def __repr__(self) -> str:
+        return "lower_cholesky"
+
+
+class _CorrCholesky(_LowerCholesky):
+    """Cholesky factors of correlation matrices: lower_cholesky with unit-norm rows."""
+
+    def check(self, value):
+        value = jnp.asarray(value)
+        norms = jnp.linalg.norm(value, axis=-1)
+        unit = jnp.all(jnp.abs(norms - 1) <= _matrix_tol(value), axis=-1)
+        return super().check(value) & unit
+
+    def __repr__(self) -> str:
+        return "corr_cholesky"
+
+
+class _Cat(Constraint):
+    """Applies ``constraints[i]`` to the i-th slice (of ``lengths[i]``) along ``axis``."""
+
+    def __init__(self, constraints_seq, axis: int = 0, lengths=None):
+        self.constraints = list(constraints_seq)
+        self.lengths = list(lengths) if lengths is not None else [1] * len(self.constraints)
+        self.axis = axis
+        self.event_dim = max(c.event_dim for c in self.constraints)
+
+    def check(self, value):
+        value = jnp.asarray(value)
+        parts, start = [], 0
+        for c, n in zip(self.constraints, self.lengths, strict=True):
+            piece = jax.lax.slice_in_dim(value, start, start + n, axis=self.axis)
+            parts.append(c.check(piece))
+            start += n
+        return jnp.concatenate(parts, axis=self.axis if self.axis < 0 else self.axis)
+
+    def __repr__(self) -> str:
+        return f"cat({self.constraints!r}, axis={self.axis})"
+
+
+class _Stack(Constraint):
+    """Applies ``constraints[i]`` to the i-th entry along ``axis``."""
+
+    def __init__(self, constraints_seq, axis: int = 0):
+        self.constraints = list(constraints_seq)
+        self.axis = axis
+        self.event_dim = max(c.event_dim for c in self.constraints)
+
+    def check(self, value):
+        value = jnp.asarray(value)
+        n = value.shape[self.axis]
+        parts = [
+            c.check(jnp.take(value, i, axis=self.axis))
+            for c, i in zip(self.constraints, range(n), strict=True)
+        ]
+        return jnp.stack(parts, axis=self.axis)
+
+    def __repr__(self) -> str:
+        return f"stack({self.constraints!r}, axis={self.axis})"
+
+
 real = _Real()
 real_vector = _Independent(real, 1)
 positive = _GreaterThan(0.0)
@@ -203,6 +392,39 @@ nonnegative_integer = _IntegerGreaterThanEq(0)
 positive_integer = _IntegerGreaterThanEq(1)
 simplex = _Simplex()
 dependent = _Dependent()
+one_hot = _OneHot()
+square = _Square()
+symmetric = _Symmetric()
+positive_semidefinite = _PositiveSemidefinite()
+positive_definite = _PositiveDefinite()
+lower_triangular = _LowerTriangular()
+lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
+
+
+def is_dependent(constraint: Constraint) -> bool:
+    """Whether ``constraint`` depends on parameters (cannot be checked on its own)."""
+    return isinstance(constraint, _Dependent)
+
+
+def half_open_interval(lower_bound, upper_bound) -> Constraint:
+    """Values in ``[lower_bound, upper_bound)``."""
+    return _HalfOpenInterval(lower_bound, upper_bound)
+
+
+def multinomial(upper_bound) -> Constraint:
+    """Nonnegative integer count vectors summing to at most ``upper_bound``."""
+    return _Multinomial(upper_bound)
+
+
+def cat(constraints_seq, axis: int = 0, lengths=None) -> Constraint:
+    """Concatenation of constraints along ``axis`` (slices of ``lengths``)."""
+    return _Cat(constraints_seq, axis, lengths)
+
+
+def stack(constraints_seq, axis: int = 0) -> Constraint:
+    """Stack of constraints along ``axis``, one per entry."""
+    return _Stack(constraints_seq, axis)
 
 
 def greater_than(lower_bound) -> Constraint:

@@ -102,20 +102,6 @@ class Categorical(_CategoricalBase):
         return values.reshape((-1,) + (1,) * len(self.batch_shape))
 
 
-class _OneHot(constraints.Constraint):
-    event_dim = 1
-    is_discrete = True
-
-    def check(self, value):
-        return jnp.all((value == 0) | (value == 1), axis=-1) & (jnp.sum(value, axis=-1) == 1)
-
-    def __repr__(self) -> str:
-        return "one_hot"
-
-
-one_hot = _OneHot()
-
-
 class OneHotCategorical(_CategoricalBase):
     """Categorical distribution whose samples are one-hot vectors of length ``K``.
 
@@ -128,7 +114,7 @@ class OneHotCategorical(_CategoricalBase):
         >>> d.log_prob(jnp.array([0.0, 1.0]))       # log 0.8
     """
 
-    support = one_hot
+    support = constraints.one_hot
 
     def __init__(self, probs=None, logits=None, *, validate_args: bool = False) -> None:
         super().__init__(
