@@ -4,9 +4,9 @@ Every family subclasses :class:`Distribution` and implements small private hooks
 (``_rsample``, ``_log_prob``, ``_mean``, ...). The public surface (``sample``,
 ``log_prob``, ``mean``, ``expand``, ...) is written once, here.
 
-Pytree mechanism: a subclass is registered as a pytree automatically when it is
-defined. Its *parameters* (the dict passed to ``Distribution.__init__``) are the
-leaves, in the order given; the parameter names and the static configuration
+Pytree mechanism (``jdist._pytree.Pytree``): a subclass is registered as a pytree
+when it is defined. Its *parameters* (the dict passed to ``Distribution.__init__``) are
+the leaves, in the order given; the parameter names and the static configuration
 (``validate_args`` and anything passed as ``static=``) are the auxiliary data.
 Unflattening never validates or converts, so ``jax.tree.map(lambda _: 0, d)`` works.
 Shapes are always derived from the leaves, never cached.
@@ -24,6 +24,7 @@ from jax.experimental import checkify
 
 from jdist import constraints
 from jdist._math import float_dtype
+from jdist._pytree import Pytree
 
 Array = jax.Array
 Shape = tuple[int, ...]
@@ -101,7 +102,7 @@ def _check_key(key):
     return key
 
 
-class Distribution:
+class Distribution(Pytree):
     """Base class of every jdist distribution (an immutable pytree).
 
     Subclasses call ``super().__init__(params, validate_args=..., static=...)`` with a
@@ -124,13 +125,6 @@ class Distribution:
     # Rightmost dims of each parameter that are not batch dims (e.g. 1 for logits).
     _param_event_ndims: ClassVar[dict[str, int]] = {}
 
-    # ----------------------------------------------------------------- pytree
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        jax.tree_util.register_pytree_with_keys(
-            cls, cls._tree_flatten_with_keys, cls._tree_unflatten, cls._tree_flatten
-        )
-
     def __init__(
         self,
         params: dict[str, Any],
@@ -140,61 +134,10 @@ class Distribution:
     ) -> None:
         static = dict(static or {})
         static["validate_args"] = bool(validate_args)
-        set_ = object.__setattr__
-        set_(self, "_param_names", tuple(params))
-        set_(self, "_static_names", tuple(static))
-        for name, value in params.items():
-            set_(self, name, _to_leaf(value))
-        for name, value in static.items():
-            set_(self, name, value)
+        self._set_fields({n: _to_leaf(v) for n, v in params.items()}, static)
         self.batch_shape  # noqa: B018  (raises a ValueError if parameters don't broadcast)
         if validate_args:
             self._validate_parameters()
-
-    def _tree_flatten(self):
-        children = tuple(getattr(self, n) for n in self._param_names)
-        aux = (self._param_names, tuple((n, getattr(self, n)) for n in self._static_names))
-        return children, aux
-
-    def _tree_flatten_with_keys(self):
-        children, aux = self._tree_flatten()
-        keyed = tuple(
-            (jax.tree_util.GetAttrKey(n), c)
-            for n, c in zip(self._param_names, children, strict=True)
-        )
-        return keyed, aux
-
-    @classmethod
-    def _tree_unflatten(cls, aux, children):
-        names, static = aux
-        obj = object.__new__(cls)
-        set_ = object.__setattr__
-        set_(obj, "_param_names", names)
-        set_(obj, "_static_names", tuple(n for n, _ in static))
-        for name, value in zip(names, children, strict=True):
-            set_(obj, name, value)
-        for name, value in static:
-            set_(obj, name, value)
-        return obj
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(
-            f"{type(self).__name__} is immutable; build a new distribution instead "
-            f"(e.g. with jax.tree.map or the constructor)"
-        )
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    def _replace(self, **params: Any) -> Distribution:
-        """A copy with some parameter leaves replaced (no validation, like unflatten)."""
-        children, aux = self._tree_flatten()
-        new = [params.get(n, c) for n, c in zip(self._param_names, children, strict=True)]
-        return type(self)._tree_unflatten(aux, new)
-
-    @property
-    def _params(self) -> dict[str, Any]:
-        return {n: getattr(self, n) for n in self._param_names}
 
     def __repr__(self) -> str:
         return (
