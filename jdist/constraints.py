@@ -6,9 +6,7 @@ how many rightmost dimensions form one constrained event (``simplex`` has
 ``event_dim == 1``). Names follow ``torch.distributions.constraints``.
 
 Example:
-    >>> import jax
-import jax
-import jax.numpy as jnp
+    >>> import jax.numpy as jnp
     >>> from jdist import constraints
     >>> constraints.positive.check(jnp.array([1.0, -1.0]))
     Array([ True, False], dtype=bool)

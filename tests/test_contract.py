@@ -19,6 +19,15 @@ def _value(d, shape=()):
     return d.sample(jax.random.key(7), shape)
 
 
+def _optional(member):
+    """``member()``, or None where the family has no closed form (DESIGN §2 allows a
+    NotImplementedError there, never a wrong value)."""
+    try:
+        return member()
+    except NotImplementedError:
+        return None
+
+
 def _float_leaves(d):
     return [x for x in jax.tree.leaves(d) if jnp.issubdtype(jnp.result_type(x), jnp.floating)]
 
@@ -35,8 +44,10 @@ def test_shapes_and_dtypes(family, dtype):
     assert np.all(np.isfinite(lp))
     if jnp.issubdtype(x.dtype, jnp.floating):
         assert x.dtype == dtype
-    chex.assert_shape(d.entropy(), BATCH)
-    assert d.entropy().dtype == dtype
+    entropy = _optional(d.entropy)
+    if entropy is not None:
+        chex.assert_shape(entropy, BATCH)
+        assert entropy.dtype == dtype
 
 
 def test_tree_map_and_unflatten_do_not_validate(family):
@@ -162,16 +173,26 @@ def test_sample_and_log_prob(family):
     d = family.make(np.float32)
     x, lp = d.sample_and_log_prob(jax.random.key(5), (3,))
     np.testing.assert_array_equal(x, d.sample(jax.random.key(5), (3,)))
-    np.testing.assert_allclose(lp, d.log_prob(x), rtol=1e-6)
+    # A family may compute the log-density forward from its base draw (transformed
+    # families do, to stay exact where the inverse saturates in float32); log_prob(x)
+    # inverts, so the two agree to float32 round-off of that inverse, not to the ulp.
+    np.testing.assert_allclose(lp, d.log_prob(x), rtol=2e-5, atol=2e-5)
 
 
 def test_derived_members(family):
     d = family.make(np.float32)
     x = _value(d)
     np.testing.assert_allclose(d.prob(x), jnp.exp(d.log_prob(x)), rtol=1e-6)
-    np.testing.assert_allclose(d.stddev, jnp.sqrt(d.variance), rtol=1e-6)
-    np.testing.assert_allclose(d.perplexity(), jnp.exp(d.entropy()), rtol=1e-6)
-    chex.assert_shape([d.mean, d.variance], BATCH + d.event_shape)
+    variance = _optional(lambda: d.variance)
+    if variance is not None:
+        np.testing.assert_allclose(d.stddev, jnp.sqrt(variance), rtol=1e-6)
+        chex.assert_shape(variance, BATCH + d.event_shape)
+    entropy = _optional(d.entropy)
+    if entropy is not None:
+        np.testing.assert_allclose(d.perplexity(), jnp.exp(entropy), rtol=1e-6)
+    mean = _optional(lambda: d.mean)
+    if mean is not None:
+        chex.assert_shape(mean, BATCH + d.event_shape)
 
 
 def test_expand(family):
