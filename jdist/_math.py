@@ -630,14 +630,15 @@ def log_binomial_pmf(k, n, p, q, log_p, log_q):
     )
     pos = n > 0
     n_pos = jnp.where(pos, n, 1.0)
-    lq, lp = jnp.where(pos, log_q, 0.0), jnp.where(pos, log_p, 0.0)
+    # log p, log q may be -inf (p = 0 or 1): only the branch that is used may see them.
+    lq, lp = jnp.where(pos & at_zero, log_q, 0.0), jnp.where(pos & at_n, log_p, 0.0)
     zero_value = jnp.where(pos, n_pos * lq, 0.0)
     # (n - k) s vanishes at k == n but carries the derivatives of the lgamma form there:
     # s = d/dn [(n - k) log q + lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)] - log p
     #   = log q - log p + ψ(n + 1) - ψ(1). (lgamma differences are not exactly 0 at k == n
     # under XLA's fused code, and float32 lgamma(1) is not 0.)
     gap = n_pos - jnp.where(at_n & pos, k, n_pos)
-    slope = lq - lp
+    slope = jnp.where(pos & at_n, log_q, 0.0) - lp
     slope = jnp.where(jnp.isfinite(slope), slope, 0.0)  # p = 0 or 1: keep 0 · inf out
     slope = slope + special.digamma(n_pos + 1.0) + 0.5772156649015329
     n_value = jnp.where(pos, n_pos * lp + gap * slope, 0.0)

@@ -42,9 +42,10 @@ def _mp_map(f, *arrays):
     return np.asarray(out, np.float64).reshape(arrays[0].shape)
 
 
-def _jit_members(d, x, *members, q=None):
-    """The moments, entropy and the named members at ``x`` (``icdf`` at ``q``), computed in
-    one jitted call (one compilation per test instead of one per member)."""
+def _members(d, x, *members, q=None, jit=True):
+    """The moments, entropy and the named members at ``x`` (``icdf`` at ``q``). With ``jit``
+    in one jitted call (one compilation instead of one per member); without, for families
+    whose members already share module-level jitted kernels (TruncatedNormal)."""
 
     def run(d, x, q):
         out = {"mean": d.mean, "mode": d.mode, "variance": d.variance, "entropy": d.entropy()}
@@ -53,7 +54,8 @@ def _jit_members(d, x, *members, q=None):
             out["icdf"] = d.icdf(q)
         return out
 
-    return {k: np.asarray(v, np.float64) for k, v in jax.jit(run)(d, x, q).items()}
+    out = jax.jit(run)(d, x, q) if jit else run(d, x, q)
+    return {k: np.asarray(v, np.float64) for k, v in out.items()}
 
 
 def _jvps(f, primals):
@@ -128,7 +130,7 @@ def test_von_mises_against_references(dtype):
     kappa, loc = cast_like(VM_K, dtype), cast_like(VM_LOC, dtype)
     d = jdist.VonMises(jnp.asarray(loc, dtype), jnp.asarray(kappa, dtype))
     x = _vm_points(dtype)
-    got = _jit_members(d, jnp.asarray(x, dtype), "log_prob", "cdf")
+    got = _members(d, jnp.asarray(x, dtype), "log_prob", "cdf")
     assert_close(got["log_prob"], _mp_map(_vm_log_prob, x, loc, kappa), dtype, what="log_prob")
     # The cdf of X in [-π, π): reference by quadrature from -π.
     assert_close(got["cdf"], _mp_map(_vm_cdf, x, loc, kappa), dtype, what="cdf")
@@ -284,7 +286,7 @@ def test_truncated_normal_against_references(dtype):
     x = _tn_points(params, dtype)
     q = cast_like(TN_Q, dtype)
     members = ("log_prob", "cdf", "survival_function", "log_cdf", "log_survival_function")
-    got = _jit_members(d, jnp.asarray(x, dtype), *members, q=jnp.asarray(q, dtype))
+    got = _members(d, jnp.asarray(x, dtype), *members, q=jnp.asarray(q, dtype), jit=False)
     assert_close(got["log_prob"], _mp_map(_tn_logpdf, x, *params), dtype, what="log_prob")
     cdf = _mp_map(_tn_cdf, x, *params)
     sf = _mp_map(lambda *v: _tn_cdf(*v, survival=True), x, *params)
@@ -367,14 +369,16 @@ def test_truncated_normal_sampler_and_gradients(dtype):
 
 
 def test_truncated_normal_gradients_finite_everywhere():
-    """Gradients of the densities, CDFs and moments w.r.t. every parameter at all the windows
-    above (infinite ends, far tails, narrow windows), in one jitted float32 call."""
+    """Gradients (reverse mode, which is where an untaken branch's 0 * inf would surface) of
+    log_prob, log_cdf, log_sf and the moments w.r.t. every parameter at all the windows
+    above (infinite ends, far tails, narrow windows), in one jitted float32 call. (cdf and
+    survival_function are exp of log_cdf and log_sf; rsample's are checked above.)"""
     params = tuple(jnp.asarray(p, jnp.float32) for p in TN)
     x = jnp.asarray(_tn_points(TN, np.float32)[1:-1], jnp.float32)
 
     def total(*p):
         d = jdist.TruncatedNormal(*p)
-        members = (d.log_prob(x), d.log_cdf(x), d.log_survival_function(x), d.cdf(x))
+        members = (d.log_prob(x), d.log_cdf(x), d.log_survival_function(x))
         return sum(jnp.sum(m) for m in members) + jnp.sum(d.mean + d.variance + d.entropy())
 
     for g in jax.jit(jax.grad(total, argnums=(0, 1, 2, 3)))(*params):

@@ -20,10 +20,13 @@ N = 20_000
 Z = np.array([-30.0, -8.0, -3.0, -1.0, 0.0, 1.0, 3.0, 8.0, 30.0])[:, None]  # standard scores
 
 
+_log_prob = jax.jit(lambda d, x: d.log_prob(x))  # one compilation instead of op by op
+
+
 def _members(d, x):
-    """Every value-taking member (called eagerly: the CDFs share one compiled tail sum)."""
+    """Every value-taking member (the CDFs eagerly: they share one compiled tail sum)."""
     return {
-        "log_prob": d.log_prob(x),
+        "log_prob": _log_prob(d, x),
         "cdf": d.cdf(x),
         "log_cdf": d.log_cdf(x),
         "sf": d.survival_function(x),
@@ -65,8 +68,9 @@ def _scipy_members(frozen, x):
 
 
 def _grid(mean, sd, low, high):
-    """Integer points at the standard scores Z (spread at least 1), clipped to the support."""
-    return np.unique(np.floor(np.clip(mean + Z * np.maximum(sd, 1.0), low, high)), axis=0)
+    """Integer points at the standard scores Z (spread at least 1), clipped to the support
+    (always len(Z) rows, so that the probs and logits tests share compiled shapes)."""
+    return np.floor(np.clip(mean + Z * np.maximum(sd, 1.0), low, high))
 
 
 # ------------------------------------------------------------------------------- Poisson
@@ -168,11 +172,11 @@ def test_binomial_enumerate_support_and_traced_entropy():
 NB_CASES = np.array(
     [
         (1.0, 0.5),
-        (10.0, 0.999),
+        (10.0, 0.99),
         (1e-3, 0.88),
         (1e6, 0.5),
         (1e6, 0.0067),
-        (0.5, 0.9999),
+        (0.5, 0.995),
         (3.0, 1e-6),
         (2.5, 0.3),
     ]
@@ -197,10 +201,12 @@ def test_negative_binomial_against_scipy(param, dtype):
     assert_close(d.mean, mean, dtype, what="mean")
     assert_close(d.variance, mean / q, dtype, what="variance")
     np.testing.assert_array_equal(d.mode, np.maximum(np.floor((r - 1) * p / q), 0))
-    # scipy's nbinom.entropy stops early for wide masses: sum its (Boost) pmf directly.
-    k = np.arange(int(np.max(mean + 60 * sd)) + 100)[:, None]
-    pmf = frozen.pmf(k)
-    entropy = np.sum(sp_special.entr(pmf), axis=0)
+    # scipy's nbinom.entropy stops early for wide masses: sum its pmf directly over mean ±
+    # 40 sd, plus 80 / q beyond (the tail decays at least like p^k <= exp(-q k)).
+    entropy = []
+    for rj, qj, mj, sj in zip(r, q, mean, sd, strict=True):
+        k = np.arange(max(0, int(mj - 40 * sj)), int(mj + 40 * sj + 80 / qj) + 100)
+        entropy.append(np.sum(sp_special.entr(stats.nbinom.pmf(k, rj, qj))))
     assert_close(d.entropy(), entropy, dtype, rtol_scale=10, what="entropy")
     with pytest.raises(NotImplementedError, match="traced"):
         jax.jit(lambda d: d.entropy())(d)
@@ -340,6 +346,7 @@ def test_extreme_log_probs_against_mpmath(dtype):
 
 
 # ----------------------------------------------------------------------------- samplers
+# Every sampler test draws (N, 7) counts, so the compiled samplers are shared between them.
 def _binned_chi2(samples, cdf, edges):
     """Chi-square over the bins (-inf, e0], (e0, e1], ..., (e_last, inf) of integer edges."""
     edges = np.unique(edges)
@@ -352,27 +359,28 @@ def _quantile_edges(frozen):
 
 
 def test_poisson_sampler():
-    rates = np.array([1e-8, 1e-3, 1.0, 9.99, 10.0, 1e3, 1e6])
+    rates = np.array([1e-8, 1e-3, 1.0, 9.99, 10.0, 1e6, 3e9])
     x = jdist.Poisson(jnp.asarray(rates, jnp.float32)).sample(jax.random.key(1), (N,))
     assert x.dtype == jnp.int32 and x.shape == (N, len(rates))
     x = np.asarray(x, np.int64)
     assert np.all(x[:, 0] == 0)  # P(X > 0) = 1e-8
-    for j, lam in enumerate(cast_like(rates, np.float32)):
-        _binned_chi2(x[:, j], stats.poisson(lam).cdf, _quantile_edges(stats.poisson(lam)))
-    # (at rate 1e-8 all 20000 draws are 0: its sample variance has no spread to compare)
-    moments_check(x[:, 1:], cast_like(rates[1:], np.float32), cast_like(rates[1:], np.float32))
+    assert np.all(x[:, -1] == np.iinfo(np.int32).max)  # beyond 2^30: saturated
+    lam = cast_like(rates, np.float32)
+    for j in range(1, len(rates) - 1):
+        _binned_chi2(x[:, j], stats.poisson(lam[j]).cdf, _quantile_edges(stats.poisson(lam[j])))
+    # (at rate 1e-8 all draws are 0: the sample variance has no spread to compare)
+    moments_check(x[:, 1:-1], lam[1:-1], lam[1:-1])
 
 
 @pytest.mark.parametrize("param", ["probs", "logits"])
 def test_binomial_sampler(param):
     n = np.array([1e6, 1e6, 1e6, 1e6, 20, 100, 7])
     p = np.array([1e-6, 0.5, 1 - 1e-6, 1e-3, 0.3, 0.97, 1.0])
-    arg = cast_like(
-        p if param == "probs" else sp_special.logit(np.minimum(p, 1 - 1e-7)), np.float32
-    )
+    arg = p if param == "probs" else sp_special.logit(np.minimum(p, 1 - 1e-7))
+    arg = cast_like(arg, np.float32)
     d = jdist.Binomial(jnp.asarray(n, jnp.float32), **{param: jnp.asarray(arg, jnp.float32)})
     x = np.asarray(d.sample(jax.random.key(2), (N,)), np.int64)
-    # The success probability the float32 parameter stands for (1 - p is not rounded).
+    # The probabilities the float32 parameters stand for (1 - p is not rounded from logits).
     p, q = (arg, 1 - arg) if param == "probs" else (sp_special.expit(arg), sp_special.expit(-arg))
     assert np.all((x >= 0) & (x <= n)) and np.all(x[:, -1] == 7)
     for j in range(len(n) - 1):
@@ -383,90 +391,98 @@ def test_binomial_sampler(param):
 
 @pytest.mark.parametrize("param", ["probs", "logits"])
 def test_negative_binomial_sampler(param):
-    r = np.array([1e-3, 0.5, 1.0, 10.0, 1e4, 1e6])
-    p = np.array([0.9, 0.9, 0.5, 0.5, 0.3, 0.01])
-    arg = p if param == "probs" else sp_special.logit(p)
+    r = np.array([1e-3, 0.5, 1.0, 10.0, 1e4, 1e6, 0.0])
+    p = np.array([0.9, 0.9, 0.5, 0.5, 0.3, 0.01, 0.5])
+    arg = cast_like(p if param == "probs" else sp_special.logit(p), np.float32)
     d = jdist.NegativeBinomial(
         jnp.asarray(r, jnp.float32), **{param: jnp.asarray(arg, jnp.float32)}
     )
     x = np.asarray(d.sample(jax.random.key(3), (N,)), np.int64)
-    p32 = np.asarray(d.probs, np.float64)
-    r32 = cast_like(r, np.float32)
-    for j in range(len(r)):
-        frozen = stats.nbinom(r32[j], 1 - p32[j])
+    assert np.all(x[:, -1] == 0)  # total_count 0: all mass at 0
+    p, q = (arg, 1 - arg) if param == "probs" else (sp_special.expit(arg), sp_special.expit(-arg))
+    r = cast_like(r, np.float32)
+    for j in range(len(r) - 1):
+        frozen = stats.nbinom(r[j], q[j])
         _binned_chi2(x[:, j], frozen.cdf, _quantile_edges(frozen))
-    moments_check(x, r32 * p32 / (1 - p32), r32 * p32 / (1 - p32) ** 2)
+    moments_check(x[:, :-1], (r * p / q)[:-1], (r * p / q**2)[:-1])
 
 
 def test_geometric_sampler():
-    p = np.array([1e-6, 0.01, 0.5, 0.9, 1.0])
+    p = np.array([1e-6, 0.01, 0.3, 0.5, 0.9, 0.999, 1.0])
     d = jdist.Geometric(probs=jnp.asarray(p, jnp.float32))
     x = np.asarray(d.sample(jax.random.key(4), (N,)), np.int64)
     assert np.all(x[:, -1] == 0)
-    p32 = cast_like(p, np.float32)
-    for j in range(len(p) - 1):
-        frozen = stats.geom(p32[j], loc=-1)
+    p = cast_like(p, np.float32)[:-1]
+    for j in range(len(p)):
+        frozen = stats.geom(p[j], loc=-1)
         _binned_chi2(x[:, j], frozen.cdf, _quantile_edges(frozen))
-    moments_check(x[:, :-1], (1 - p32[:-1]) / p32[:-1], (1 - p32[:-1]) / p32[:-1] ** 2)
+    moments_check(x[:, :-1], (1 - p) / p, (1 - p) / p**2)
 
 
-def test_samples_are_int64_under_x64_and_saturate():
+def test_samples_are_int64_under_x64():
     with jax.enable_x64(True):
         k = jdist.Poisson(jnp.asarray([3.0, 5e9])).sample(jax.random.key(0), (4,))
         assert k.dtype == jnp.int64 and np.all(np.abs(k[:, 1] - 5e9) < 10 * np.sqrt(5e9))
-    k = jdist.Poisson(jnp.asarray([3e9], jnp.float32)).sample(jax.random.key(0), (2,))
-    assert np.all(k == np.iinfo(np.int32).max)
 
 
 # ------------------------------------------------------------------------------ edges
+_grad_log_prob = jax.jit(jax.grad(lambda d, x: jnp.sum(d.log_prob(x))))
+_grad_masked = jax.jit(jax.grad(lambda d, x: jnp.sum(jnp.where(x == x, 0.0, d.log_prob(x)))))
+
+
 def test_out_of_support_is_minus_inf():
-    bad = jnp.asarray([-1.0, 0.5, 2.5, -jnp.inf, jnp.inf])
+    values = jnp.asarray([-1.0, 0.5, 2.5, -jnp.inf, jnp.inf, 3.0])
     for d in (
         jdist.Binomial(2.0, probs=0.5),
         jdist.Geometric(probs=0.5),
         jdist.NegativeBinomial(2.0, probs=0.5),
         jdist.Poisson(2.0),
     ):
-        lp = d.log_prob(bad)
-        assert np.all(lp == -np.inf), (type(d).__name__, lp)
-        assert np.isfinite(d.log_prob(jnp.asarray(1, jnp.int32)))
-        # A masked-out -inf contributes a zero, not a NaN, gradient.
-        g = jax.grad(lambda d, lp=lp: jnp.sum(jnp.where(lp > -jnp.inf, d.log_prob(bad), 0.0)))(d)
-        assert all(np.all(leaf == 0) for leaf in jax.tree.leaves(g))
-    assert jdist.Binomial(2.0, probs=0.5).log_prob(3.0) == -np.inf
-    assert jdist.Binomial(2.0, probs=0.5).cdf(3.0) == 1.0
-    assert jdist.Poisson(2.0).cdf(-0.5) == 0.0
+        lp = _log_prob(d, values)
+        assert np.all(lp[:5] == -np.inf), (type(d).__name__, lp)
+        assert np.isfinite(lp[5]) == (type(d) is not jdist.Binomial)  # 3 > total_count
+        # Masking the -inf entries out leaves zero (not NaN) gradients.
+        g = _grad_masked(d, values)
+        assert all(np.all(leaf == 0) for leaf in jax.tree.leaves(g)), type(d).__name__
+    d = jdist.Binomial(2.0, probs=0.5)
+    np.testing.assert_array_equal(d.cdf(values[:5]), [0, 0.25, 1, 0, 1])
+    np.testing.assert_array_equal(jdist.Poisson(2.0).cdf(values[:5])[jnp.asarray([0, 3])], 0.0)
 
 
 def test_boundary_parameters_are_exact_and_differentiable():
     # Poisson at rate -> 0: log_prob(0) = -rate exactly, never NaN.
     rate = jnp.asarray([0.0, 1e-30, 1e-8])
     d = jdist.Poisson(rate)
-    np.testing.assert_array_equal(d.log_prob(jnp.zeros(3)), -rate)
-    assert d.log_prob(jnp.asarray([1.0, 1.0, 1.0]))[0] == -np.inf
+    np.testing.assert_array_equal(_log_prob(d, jnp.zeros(3)), -rate)
+    assert _log_prob(d, jnp.ones(3))[0] == -np.inf
     np.testing.assert_array_equal(d.entropy()[0], 0.0)
-    g = jax.grad(lambda r: jnp.sum(jdist.Poisson(r).log_prob(jnp.zeros(3))))(rate)
-    np.testing.assert_array_equal(g, -1.0)
-    # Binomial / Geometric / NegativeBinomial at probs 0 and 1, logits ±100.
-    for p in (0.0, 1.0):
-        b = jdist.Binomial(5.0, probs=jnp.asarray(p))
-        assert b.log_prob(5.0 * p) == 0.0
-        gb = jax.grad(lambda q, k=5.0 * p: jdist.Binomial(5.0, probs=q).log_prob(k))(jnp.asarray(p))
-        assert np.isfinite(gb)
+    np.testing.assert_array_equal(_grad_log_prob(d, jnp.zeros(3)).rate, -1.0)
+    # probs 0 and 1 (the mass is a point; gradients stay finite).
+    probs = jnp.asarray([0.0, 1.0])
+    for d, x in (
+        (jdist.Binomial(5.0, probs=probs), jnp.asarray([0.0, 5.0])),
+        (jdist.Geometric(probs=jnp.asarray([0.5, 1.0])), jnp.asarray([0.0, 0.0])),
+        (jdist.NegativeBinomial(3.0, probs=jnp.asarray([0.0, 0.5])), jnp.asarray([0.0, 2.0])),
+    ):
+        lp = _log_prob(d, x)
+        assert np.all(np.isfinite(lp)), lp
+        g = _grad_log_prob(d, x)
+        assert all(np.all(np.isfinite(leaf)) for leaf in jax.tree.leaves(g)), type(d).__name__
+    assert np.all(_log_prob(jdist.Binomial(5.0, probs=probs), jnp.asarray([0.0, 5.0])) == 0.0)
     g = jdist.Geometric(probs=jnp.asarray(1.0))
-    assert g.log_prob(0.0) == 0.0 and g.log_prob(1.0) == -np.inf and g.entropy() == 0.0
-    assert np.isfinite(jax.grad(lambda q: jdist.Geometric(probs=q).log_prob(0.0))(1.0))
+    assert g.log_prob(1.0) == -np.inf and g.entropy() == 0.0
+    # logits ±100: finite masses (e.g. log P(X = 3) = -700 for Binomial(10, σ(-100))) and
+    # finite gradients.
     logits = jnp.asarray([-100.0, 100.0])
     values = jnp.asarray([0.0, 1.0, 3.0, 10.0])[:, None]
-    for make in (
-        lambda lg: jdist.Binomial(10.0, logits=lg),
-        lambda lg: jdist.NegativeBinomial(3.0, logits=lg),
-        lambda lg: jdist.Geometric(logits=lg),
+    for d in (
+        jdist.Binomial(10.0, logits=logits),
+        jdist.NegativeBinomial(3.0, logits=logits),
+        jdist.Geometric(logits=logits),
     ):
-        lp = make(logits).log_prob(values)
-        assert np.all(np.isfinite(lp)), lp  # e.g. log P(X = 3) = -700 for Binomial(10, σ(-100))
-        grad = jax.grad(lambda lg, make=make: jnp.sum(make(lg).log_prob(values)))(logits)
-        assert np.all(np.isfinite(grad))
+        assert np.all(np.isfinite(_log_prob(d, values))), type(d).__name__
+        g = _grad_log_prob(d, values)
+        assert all(np.all(np.isfinite(leaf)) for leaf in jax.tree.leaves(g)), type(d).__name__
     assert np.all(
         np.isfinite(jax.grad(lambda lg: jnp.sum(jdist.Geometric(logits=lg).entropy()))(logits))
     )
@@ -488,32 +504,30 @@ def test_validation():
 
 
 def test_gradients_against_closed_forms():
+    k = jnp.asarray([0.0, 3.0, 6.0, 19.0])
+    p, n, r = 0.3, 20.0, 2.5
     with jax.enable_x64(True):
-        p, n, k = 0.3, 20.0, jnp.asarray([0.0, 3.0, 6.0, 19.0])
-        # d cdf/dp = -n P_{n-1}(X = k) for the Binomial; d cdf/dλ = -P(X = k) for Poisson.
-        g = jax.jacfwd(lambda q: jdist.Binomial(n, probs=q).cdf(k))(p)
+        # d cdf/dp = -n P_{n-1}(X = k) for the Binomial, -(r + k) P(X = k) / (1 - p) for the
+        # NegativeBinomial; d sf/dλ = P(X = k) for the Poisson.
+        g = jax.jit(jax.jacfwd(lambda q: jdist.Binomial(n, probs=q).cdf(k)))(p)
         np.testing.assert_allclose(g, -n * stats.binom.pmf(k, n - 1, p), rtol=1e-10)
-        g = jax.grad(lambda lg: jnp.sum(jdist.Binomial(n, logits=lg).log_cdf(k)))(0.4)
+        g = jax.jit(jax.grad(lambda lg: jnp.sum(jdist.Binomial(n, logits=lg).log_cdf(k))))(0.4)
         pl = sp_special.expit(0.4)
         dlog = -n * stats.binom.pmf(k, n - 1, pl) * pl * (1 - pl) / stats.binom.cdf(k, n, pl)
         np.testing.assert_allclose(g, np.sum(dlog), rtol=1e-10)
-        g = jax.grad(lambda r: jnp.sum(jdist.Poisson(r).survival_function(k)))(7.5)
+        g = jax.jit(jax.grad(lambda lam: jnp.sum(jdist.Poisson(lam).survival_function(k))))(7.5)
         np.testing.assert_allclose(g, np.sum(stats.poisson.pmf(k, 7.5)), rtol=1e-10)
-        # NegativeBinomial: d cdf/dp = -(r + k) P(X = k) / (1 - p).
-        r = 2.5
-        g = jax.jacfwd(lambda q: jdist.NegativeBinomial(r, probs=q).cdf(k))(p)
-        np.testing.assert_allclose(
-            g, -(r + k) * stats.nbinom.pmf(k, r, 1 - p) / (1 - p), rtol=1e-10
-        )
-        # log_prob with respect to total_count: ψ(n + 1) - ψ(n - k + 1) + log(1 - p).
-        g = jax.vmap(jax.grad(lambda m, x: jdist.Binomial(m, probs=p).log_prob(x)), (None, 0))(
-            n, jnp.asarray([0.0, 5.0, 20.0])
-        )
-        ks = np.array([0.0, 5.0, 20.0])
+        g = jax.jit(jax.jacfwd(lambda q: jdist.NegativeBinomial(r, probs=q).cdf(k)))(p)
+        expected = -(r + k) * stats.nbinom.pmf(k, r, 1 - p) / (1 - p)
+        np.testing.assert_allclose(g, expected, rtol=1e-10)
+        # log_prob with respect to total_count: ψ(n + 1) - ψ(n - k + 1) + log(1 - p) for the
+        # Binomial (at k = n too), ψ(k + r) - ψ(r) + log(1 - p) for the NegativeBinomial.
+        ks = jnp.asarray([0.0, 5.0, 20.0])
+        g = _grad_log_prob(jdist.Binomial(jnp.full(3, n), probs=p), ks).total_count
         expected = sp_special.digamma(n + 1) - sp_special.digamma(n - ks + 1) + np.log(1 - p)
         np.testing.assert_allclose(g, expected, rtol=1e-10)
-        g = jax.grad(lambda s: jdist.NegativeBinomial(s, probs=p).log_prob(4.0))(r)
-        expected = sp_special.digamma(4 + r) - sp_special.digamma(r) + np.log(1 - p)
+        g = _grad_log_prob(jdist.NegativeBinomial(jnp.full(3, r), probs=p), ks).total_count
+        expected = sp_special.digamma(ks + r) - sp_special.digamma(r) + np.log(1 - p)
         np.testing.assert_allclose(g, expected, rtol=1e-10)
     with pytest.raises(NotImplementedError, match="total_count"):
         jax.grad(lambda m: jdist.Binomial(m, probs=0.5).cdf(3.0))(10.0)

@@ -574,14 +574,22 @@ def _ks_clamped(x, cdf):
     ks_check(u, stats.uniform.cdf)
 
 
-def _per_sample_check(got, ref, ref_err, dtype, what):
-    """Per-sample derivatives against the finite-difference implicit formula: the FD error
-    estimate is added to the RTOL/ATOL tolerance."""
-    got = np.asarray(got, np.float64)
+def _per_sample_check(got, ref_fn, x, ok, dtype, what, upper=None):
+    """Per-sample derivatives against the finite-difference implicit formula ``ref_fn(x) ->
+    (ref, fd_error)`` at the draws ``x`` (``ok``: draws not clamped). The tolerance adds the
+    FD error estimate and the effect of rounding the draw to ``dtype`` (jdist differentiates
+    at the unrounded draw): ``|x ∂ref/∂x| eps``, the condition number of the formula in x."""
+    got = np.asarray(got, np.float64)[ok]
     assert np.all(np.isfinite(got)), what
-    tol = ATOL[dtype] + RTOL[dtype] * np.abs(ref) + 10 * ref_err
+    ref, ref_err = (np.asarray(v)[ok] for v in ref_fn(x))
+    h = 1e-6 if upper is None else 1e-6 * np.minimum(1.0, (upper - x) / x)  # stay in support
+    with np.errstate(all="ignore"):
+        up, down = (np.asarray(ref_fn(x * (1 + s))[0])[ok] for s in (h, -h))
+    h_ok = np.broadcast_to(h, x.shape)[ok]
+    rounding = np.nan_to_num(np.abs(up - down) / (2 * h_ok)) * float(np.finfo(dtype).eps)
+    tol = ATOL[dtype] + RTOL[dtype] * np.abs(ref) + 10 * ref_err + rounding
     bad = ~(np.abs(got - ref) <= tol)
-    assert not np.any(bad), (what, got[bad][:5], ref[bad][:5], ref_err[bad][:5])
+    assert not np.any(bad), (what, got[bad][:5], ref[bad][:5], tol[bad][:5])
 
 
 def _mc(cls, *params):
@@ -602,7 +610,7 @@ def _check_draws(x, cdfs, moment_cols, mean, var):
     moments_check(x[:, cols], np.asarray(mean)[cols], np.asarray(var)[cols])
 
 
-def _gamma_implicit(alpha, y, dy_dx, dtype):
+def _gamma_implicit(alpha, y, dy_dx):
     """``dx/dα = -∂P(α, y)/∂α / (p_Y(y) dy/dx)`` for ``y`` a Gamma(α, 1) variable and ``x`` a
     monotone function of it; ∂P/∂α by finite differences of the side (P or Q) below 1/2."""
     alpha = np.broadcast_to(alpha, y.shape)
@@ -628,8 +636,9 @@ def test_gamma_draws_and_gradients():
     _mc_check(dx[1], -a32 / r32**2)  # d/dβ E[x] = -α/β²
     ok = x > np.finfo(np.float32).tiny  # draws below the smallest normal float are clamped
     assert np.all(dx[:, ~ok] == 0)
-    ref, err = _gamma_implicit(a32, r32 * x, r32, np.float32)
-    _per_sample_check(dx[0][ok], ref[ok], err[ok], np.float32, "dx/dα")
+    _per_sample_check(
+        dx[0], lambda x: _gamma_implicit(a32, r32 * x, r32), x, ok, np.float32, "dx/dα"
+    )
 
 
 def test_chi2_draws_and_gradients():
@@ -639,8 +648,9 @@ def test_chi2_draws_and_gradients():
     _check_draws(x, [stats.chi2(v).cdf for v in k], range(3), k, 2 * k)
     _mc_check(dx[0], 1.0)  # d/dk E[x] = 1
     ok = x > np.finfo(np.float32).tiny
-    ref, err = _gamma_implicit(k / 2, x / 2, 0.5, np.float32)
-    _per_sample_check(dx[0][ok], 0.5 * ref[ok], 0.5 * err[ok], np.float32, "dx/ddf")
+    # α = k/2, so dx/dk = (dx/dα) / 2.
+    ref_fn = lambda x: [0.5 * v for v in _gamma_implicit(k / 2, x / 2, 0.5)]  # noqa: E731
+    _per_sample_check(dx[0], ref_fn, x, ok, np.float32, "dx/ddf")
 
 
 def test_inverse_gamma_draws_and_gradients():
@@ -657,9 +667,12 @@ def test_inverse_gamma_draws_and_gradients():
     )
     _mc_check(dx[0] / x, -sp.polygamma(1, a32))  # E[log X] = log β - ψ(α)
     ok = x < float(np.finfo(np.float32).max) / 2  # draws clamped near the largest float excluded
-    y = r32 / x  # y ~ Gamma(α, 1), dy/dx = -β/x²
-    ref, err = _gamma_implicit(a32, y, r32 / x**2, np.float32)  # |dy/dx|; X decreases in Y
-    _per_sample_check(dx[0][ok], -ref[ok], err[ok], np.float32, "dx/dα")
+
+    def ref_fn(x):  # X = β/Y decreases in Y: dx/dα = -(dy/dα) / |dy/dx|, |dy/dx| = β/x²
+        ref, err = _gamma_implicit(a32, r32 / x, r32 / x**2)
+        return -ref, err
+
+    _per_sample_check(dx[0], ref_fn, x, ok, np.float32, "dx/dα")
 
 
 def test_beta_draws_and_gradients():
@@ -706,19 +719,23 @@ def test_kumaraswamy_draws_and_gradients():
 def _kumaraswamy_per_sample(x, dx, a, b, dtype):
     info = np.finfo(dtype)
     ok = (x > info.tiny) & (x < 1 - info.epsneg)
-    log1m_xa = np.log1p(-np.power(x, a))
-    pdf = np.exp(np.log(a * b) + (a - 1) * np.log(x) + (b - 1) * log1m_xa)
-    # F = 1 - (1 - x^a)^b, formed with expm1/log1p.
-    fs = [
-        lambda aa: -np.expm1(b * np.log1p(-np.power(x, aa))),
-        lambda bb: -np.expm1(bb * log1m_xa),
-    ]
-    for which, (f, theta) in enumerate(zip(fs, (a, b), strict=True)):
-        d_f, d_err = _fd(f, np.broadcast_to(theta, x.shape))
-        with np.errstate(all="ignore"):
-            _per_sample_check(
-                dx[which][ok], (-d_f / pdf)[ok], (d_err / pdf)[ok], dtype, f"d/dθ{which}"
+
+    def ref_fn(x, which):
+        log1m_xa = np.log1p(-np.power(x, a))
+        pdf = np.exp(np.log(a * b) + (a - 1) * np.log(x) + (b - 1) * log1m_xa)
+        # F = 1 - (1 - x^a)^b, formed with expm1/log1p.
+        if which == 0:
+            d_f, d_err = _fd(
+                lambda aa: -np.expm1(b * np.log1p(-np.power(x, aa))), np.broadcast_to(a, x.shape)
             )
+        else:
+            d_f, d_err = _fd(lambda bb: -np.expm1(bb * log1m_xa), np.broadcast_to(b, x.shape))
+        with np.errstate(all="ignore"):
+            return -d_f / pdf, d_err / pdf
+
+    for which in (0, 1):
+        ref = functools.partial(ref_fn, which=which)
+        _per_sample_check(dx[which], ref, x, ok, dtype, f"Kumaraswamy d/dθ{which}", upper=1.0)
 
 
 def test_student_t_draws_and_gradients():
@@ -738,8 +755,8 @@ def test_student_t_draws_and_gradients():
     z, dz = (x - l32) / s32, dx[0] / s32
     grad = (2 * z * dz / nu - z**2 / nu**2) / (1 + z**2 / nu)
     _mc_check(grad, 0.5 * (sp.polygamma(1, (nu + 1) / 2) - sp.polygamma(1, nu / 2)))
-    _mc_check(dx[1], 1.0)  # d/dloc E[x] = 1 (ν > 1; here per sample)
-    _mc_check(dx[2], (x - l32) / s32)  # x = loc + scale z: exact per sample
+    assert np.all(dx[1] == 1.0)  # dx/dloc
+    assert_close(dx[2], (x - l32) / s32, np.float32, what="dx/dscale")  # x = loc + scale z
 
 
 def test_fisher_snedecor_draws_and_gradients():
@@ -765,8 +782,9 @@ def test_per_sample_gradients_in_both_dtypes(dtype):
     )
     x, dx = np.asarray(x, np.float64), np.asarray(dx, np.float64)
     ok = x > np.finfo(dtype).tiny
-    ref, err = _gamma_implicit(a, rate * x, rate, dtype)
-    _per_sample_check(dx[0][ok], ref[ok], err[ok], dtype, "Gamma dx/dα")
+    _per_sample_check(
+        dx[0], lambda x: _gamma_implicit(a, rate * x, rate), x, ok, dtype, "Gamma dx/dα"
+    )
     assert_close(dx[1][ok], (-x / rate)[ok], dtype, what="Gamma dx/dβ")
     ka, kb = cast_like(KUMA_A, dtype), cast_like(KUMA_B, dtype)
     x, dx = _pathwise(
@@ -775,15 +793,19 @@ def test_per_sample_gradients_in_both_dtypes(dtype):
     _kumaraswamy_per_sample(np.asarray(x, np.float64), np.asarray(dx, np.float64), ka, kb, dtype)
 
 
+@jax.jit
+def _log_gamma_jvp(alpha):
+    def draw(al):
+        return log_standard_gamma(jax.random.key(5), al, al.shape, al.dtype)
+
+    return jax.jvp(draw, (alpha,), (jnp.ones_like(alpha),))
+
+
 def test_log_gamma_gradient_where_draws_underflow(dtype):
     """Concentration 1e-3: log x is far below log(tiny); d log x/dα against a 40-digit
     evaluation of -∂P(α, x)/∂α / (x p(x)) at x = exp(log x)."""
     alpha = jnp.full((12,), 1e-3, dtype)
-    log_x, dlog_x = jax.jvp(
-        lambda al: log_standard_gamma(jax.random.key(5), al, (12,), dtype),
-        (alpha,),
-        (jnp.ones_like(alpha),),
-    )
+    log_x, dlog_x = _log_gamma_jvp(alpha)
     log_x, dlog_x = np.asarray(log_x, np.float64), np.asarray(dlog_x, np.float64)
     a = mpmath.mpf(float(cast_like(1e-3, dtype)))
     ref = []
@@ -799,12 +821,13 @@ def test_log_gamma_gradient_where_draws_underflow(dtype):
 @pytest.mark.parametrize(
     "cls, params",
     [
-        (jdist.Gamma, ([1e-3, 1e4], [1.0, 1.0])),
-        (jdist.InverseGamma, ([1e-3, 1e4], [1.0, 1.0])),
+        # Three columns everywhere, so the eagerly compiled gamma-draw operations are shared.
+        (jdist.Gamma, ([1e-3, 1e4, 0.5], [1.0, 1.0, 1e-3])),
+        (jdist.InverseGamma, ([1e-3, 1e4, 0.5], [1.0, 1.0, 1e3])),
         (jdist.Beta, ([1e-3, 1e4, 1e-3], [1e-3, 1e4, 1e4])),
         (jdist.Kumaraswamy, ([1e-3, 1e4, 1e-3], [1e-3, 1e4, 1e4])),
-        (jdist.StudentT, ([0.5, 1e8], [0.0, 0.0], [1.0, 1.0])),
-        (jdist.FisherSnedecor, ([1e-2, 1e4], [1e-2, 1e4])),
+        (jdist.StudentT, ([0.5, 1e8, 2e-3], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0])),
+        (jdist.FisherSnedecor, ([1e-2, 1e4, 1e-3], [1e-2, 1e4, 1.0])),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )

@@ -98,7 +98,9 @@ class Beta(Distribution):
         key_a, key_b = jax.random.split(key)
         log_a = log_standard_gamma(key_a, self.concentration1, shape, self.dtype)
         log_b = log_standard_gamma(key_b, self.concentration0, shape, self.dtype)
-        return _clip_unit(jnp.exp(log_a - jnp.logaddexp(log_a, log_b)))
+        # G_a / (G_a + G_b) = sigmoid(log G_a - log G_b): near 1 this keeps 1 - x to relative
+        # accuracy (log G_a - logaddexp(log G_a, log G_b) would round to 0 when |log G| is large).
+        return _clip_unit(jax.nn.sigmoid(log_a - log_b))
 
     def _log_prob(self, value):
         a, b = self.concentration1, self.concentration0

@@ -35,14 +35,18 @@ def _lgamma_half_difference(z):
     return 0.5 * jnp.log(z) + z * log1pmx(0.5 / z) + s(z + 0.5) - s(z)
 
 
-def _log1p_square(w):
-    """``log(1 + w²)`` without overflowing for large ``|w|``."""
-    big = jnp.abs(w) > 1
-    w_big = jnp.where(big, jnp.abs(w), 2.0)
-    w_small = jnp.where(big, 0.0, w)
-    return jnp.where(
-        big, 2.0 * jnp.log(w_big) + jnp.log1p(1.0 / jnp.square(w_big)), jnp.log1p(w_small**2)
-    )
+def _log1p_square(t, df):
+    """``log(1 + t²/ν)`` and ``log|w|``, ``w = t/√ν``, without overflow for any finite ``t``
+    (``w`` itself may overflow when ν is tiny): for ``|w| > 1`` it is
+    ``2 log|w| + log1p(1/w²)`` with ``log|w| = log|t| - log(ν)/2``."""
+    sqrt_df = jnp.sqrt(df)
+    big = jnp.abs(t) > sqrt_df
+    t_big = jnp.where(big, jnp.abs(t), 2.0 * sqrt_df)
+    log_w = jnp.log(t_big) - 0.5 * jnp.log(df)
+    inv_w = sqrt_df / t_big
+    w_small = jnp.where(big, 0.0, t) / sqrt_df
+    value = jnp.where(big, 2.0 * log_w + jnp.log1p(jnp.square(inv_w)), jnp.log1p(w_small**2))
+    return value, jnp.where(big, log_w, jnp.log(jnp.abs(w_small)))
 
 
 def _log_betainc_underflow(a, b, log_x, log_i):
@@ -66,7 +70,7 @@ def _hill_normal_deviate(t, df):
     a = df - 0.5
     b = 48.0 * a * a
     w = t / jnp.sqrt(df)
-    log1p_w2 = _log1p_square(w)  # log1p(t²/ν)
+    log1p_w2, _ = _log1p_square(t, df)  # log1p(t²/ν)
     small = jnp.abs(w) <= 1
     w2 = jnp.square(jnp.where(small & (w != 0), w, 1.0))
     ratio = jnp.where(small & (w != 0), jnp.log1p(w2) / w2, 1.0)  # log1p(w²)/w², smooth at 0
@@ -133,7 +137,7 @@ class StudentT(Distribution):
             - 0.5 * jnp.log(df)
             - _HALF_LOG_PI
             - jnp.log(self.scale)
-            - 0.5 * (df + 1.0) * _log1p_square(z / jnp.sqrt(df))
+            - 0.5 * (df + 1.0) * _log1p_square(z, df)[0]
         )
 
     def _cdf_and_log_cdf(self, t):
@@ -152,13 +156,12 @@ class StudentT(Distribution):
         # excluded (I_y has an infinite slope at y = 0).
         df_s = jnp.where(big, 1.0, df)
         nonzero = finite & (t != 0)
-        w = jnp.where(nonzero, t, 1.0) / jnp.sqrt(df_s)
-        log_x = -_log1p_square(w)
-        inv_w2 = jnp.square(1.0 / w)
-        x = jnp.where(nonzero, inv_w2 / (1.0 + inv_w2), jnp.where(finite, 1.0, 0.0))
-        y = jnp.where(nonzero, 1.0 / (1.0 + inv_w2), jnp.where(finite, 0.0, 1.0))
-        log_x = jnp.where(nonzero, log_x, 0.0)
-        log_y = jnp.where(nonzero, 2.0 * jnp.log(jnp.abs(w)) + log_x, 0.0)
+        t_nz = jnp.where(nonzero, t, 1.0)
+        log1p_w2, log_w = _log1p_square(t_nz, df_s)
+        log_x = jnp.where(nonzero, -log1p_w2, 0.0)
+        log_y = jnp.where(nonzero, 2.0 * log_w + log_x, 0.0)
+        x = jnp.where(nonzero, jnp.exp(log_x), jnp.where(finite, 1.0, 0.0))
+        y = jnp.where(nonzero, -jnp.expm1(log_x), jnp.where(finite, 0.0, 1.0))
         half = jnp.full_like(df_s, 0.5)
         i, j, log_i, _ = betainc_parts(0.5 * df_s, half, x, y, log_x, log_y)
         log_i = _log_betainc_underflow(0.5 * df_s, 0.5, log_x, log_i)

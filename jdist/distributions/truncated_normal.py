@@ -36,7 +36,7 @@ from jax.custom_derivatives import SymbolicZero
 from jax.scipy import special
 
 from jdist import constraints
-from jdist._math import HALF_LOG_2PI, LOG_2PI, log1mexp
+from jdist._math import HALF_LOG_2PI, LOG_2PI, log1mexp, standardize
 from jdist.distribution import Distribution, check_condition
 
 __all__ = ["TruncatedNormal"]
@@ -237,9 +237,10 @@ def _frame(p):
     loc, scale, low, high = p
     lo_fin, hi_fin = jnp.isfinite(low), jnp.isfinite(high)
     low_s, high_s = jnp.where(lo_fin, low, 0.0), jnp.where(hi_fin, high, 0.0)
-    alpha = jnp.where(lo_fin, (low_s - loc) / scale, -jnp.inf)
-    beta = jnp.where(hi_fin, (high_s - loc) / scale, jnp.inf)
-    w = jnp.where(lo_fin & hi_fin, (high_s - low_s) / scale, jnp.inf)
+    # (standardize: derivatives through z, not scale⁻², which overflows for tiny scales.)
+    alpha = jnp.where(lo_fin, standardize(low_s, loc, scale), -jnp.inf)
+    beta = jnp.where(hi_fin, standardize(high_s, loc, scale), jnp.inf)
+    w = jnp.where(lo_fin & hi_fin, standardize(high_s, low_s, scale), jnp.inf)
     flip = alpha + beta < 0
     a = jnp.where(flip, -beta, alpha)
     b = jnp.where(flip, -alpha, beta)

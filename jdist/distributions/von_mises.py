@@ -151,7 +151,11 @@ def _cdf_lower_asymptotic(y, kappa):
 def _cdf_centred(z, kappa):
     """CDF of the von Mises(0, κ) distribution at ``z`` in [-π, π]."""
     small = kappa < _CDF_SWITCH
-    k_small = jnp.where(small, kappa, 1.0)
+    # Below κ_min the cdf is 1/2 + z/(2π) + κ sin(z)/π + O(κ²) to working precision, and
+    # clamping keeps the backward recurrence's 2n/κ² (in ∂F/∂κ) finite.
+    k_min = 1e-8 if jnp.finfo(kappa.dtype).bits <= 32 else 1e-16
+    clamped = kappa + jax.lax.stop_gradient(jnp.maximum(kappa, k_min) - kappa)  # ∂/∂κ = 1
+    k_small = jnp.where(small, clamped, 1.0)
     k_big = jnp.where(small, _CDF_SWITCH, kappa)
     fourier = jnp.clip(_cdf_fourier(z, k_small), 0.0, 1.0)
     lower = _cdf_lower_asymptotic(jnp.abs(z), k_big)
