@@ -97,7 +97,8 @@ def _sample_btrs(key, n, p, q, log_p, log_q, active):
     base = jnp.floor(np_ + 0.5)
     frac = np_ + 0.5 - base
     m = jnp.floor(np_ + p)  # the mode floor((n + 1) p)
-    log_f_mode = log_binomial_pmf(m, n, p, q, log_p, log_q)
+    # k - n p passed exactly (k = base + j may not be a float32 beyond 2^24).
+    log_f_mode = log_binomial_pmf(m, n, p, q, log_p, log_q, m - np_)
 
     def cond(carry):
         return ~jnp.all(carry[2])
@@ -114,7 +115,7 @@ def _sample_btrs(key, n, p, q, log_p, log_q, active):
         reject = (k < 0) | (k > n)
         log_hat = jnp.log(v) + log_alpha - jnp.log(a / (us * us) + b)
         k_safe = jnp.clip(k, 0.0, n)
-        log_f = log_binomial_pmf(k_safe, n, p, q, log_p, log_q)
+        log_f = log_binomial_pmf(k_safe, n, p, q, log_p, log_q, j + (base - np_))
         accept = ~done & (squeeze | ~reject & (log_hat <= log_f - log_f_mode))
         return key, jnp.where(accept, j, offset), done | accept
 

@@ -69,6 +69,14 @@ def _langevin(y):
     return jnp.where(small, series, direct), jnp.where(small, series_d, direct_d)
 
 
+def _log_cosh(y):
+    """``log cosh y``: ``log1p(2 sinh²(y/2))`` below 1, ``|y| + log1p(e^{-2|y|}) - log 2`` above."""
+    small = jnp.abs(y) < 1.0
+    near = jnp.log1p(2.0 * jnp.square(jnp.sinh(0.5 * jnp.where(small, y, 0.0))))
+    ya = jnp.abs(jnp.where(small, 1.0, y))
+    return jnp.where(small, near, ya + jnp.log1p(jnp.exp(-2.0 * ya)) - _LOG_2)
+
+
 class ContinuousBernoulli(ProbsLogitsMixin, Distribution):
     """Continuous Bernoulli distribution on [0, 1], given ``probs`` (λ) or ``logits``.
 
@@ -115,7 +123,13 @@ class ContinuousBernoulli(ProbsLogitsMixin, Distribution):
         p = jnp.asarray(self._probs, self.dtype)
         finfo = jnp.finfo(self.dtype)
         p = jnp.clip(p, finfo.tiny, 1.0 - finfo.epsneg)
-        return 0.5 * (jnp.log(p) - jnp.log1p(-p))
+        # Near 1/2 the two logs cancel; atanh(2λ - 1) keeps the digits of λ - 1/2 there.
+        mid = jnp.abs(p - 0.5) < 0.25
+        return jnp.where(
+            mid,
+            jnp.arctanh(2.0 * jnp.where(mid, p, 0.5) - 1.0),
+            0.5 * (jnp.log(p) - jnp.log1p(-p)),
+        )
 
     def _taylor_region(self):
         """``(inside lims, λ - 1/2)`` (torch's ``_outside_unstable_region`` negated)."""
@@ -128,23 +142,23 @@ class ContinuousBernoulli(ProbsLogitsMixin, Distribution):
         inside = (p > self.lims[0]) & (p <= self.lims[1])
         return inside, jnp.where(inside, x, 0.0)
 
-    def _log_normalizer(self):
-        """``log C(λ)``."""
+    def _log_normalizer_minus_log2(self):
+        """``log C(λ) - log 2 = log(y coth y) = log1p(y L(y))`` (torch's Taylor inside lims)."""
         y = self._half_logits()
         lang, _ = _langevin(y)
-        direct = _LOG_2 + jnp.log1p(y * lang)  # log(2 y coth y), y coth y = 1 + y L(y)
+        direct = jnp.log1p(y * lang)
         inside, x = self._taylor_region()
         x2 = jnp.square(x)
-        taylor = _LOG_2 + (4.0 / 3.0 + 104.0 / 45.0 * x2) * x2
+        taylor = (4.0 / 3.0 + 104.0 / 45.0 * x2) * x2
         return jnp.where(inside, taylor, direct)
 
     # ------------------------------------------------------------- densities
     def _log_prob(self, value):
+        # log C + x η - softplus(η) with softplus(2y) = y + log 2 + log cosh y: every term is
+        # small near λ = 1/2, where log p itself is (no O(1) terms cancel).
         value = jnp.asarray(value, self.dtype)
         y = self._half_logits()
-        eta = 2.0 * y
-        # x log λ + (1 - x) log(1 - λ) = x η - softplus(η).
-        return self._log_normalizer() + value * eta - jax.nn.softplus(eta)
+        return self._log_normalizer_minus_log2() - _log_cosh(y) + (2.0 * value - 1.0) * y
 
     def _cdf(self, value):
         x = jnp.clip(jnp.asarray(value, self.dtype), 0.0, 1.0)
@@ -219,8 +233,7 @@ class ContinuousBernoulli(ProbsLogitsMixin, Distribution):
         lang, _ = _langevin(y)
         y_lang = y * lang  # y coth y - 1 >= 0
         small = jnp.abs(y) < 1.0
-        ys = jnp.where(small, y, 0.0)
-        near = jnp.log1p(2.0 * jnp.square(jnp.sinh(0.5 * ys))) - y_lang - jnp.log1p(y_lang)
+        near = _log_cosh(y) - y_lang - jnp.log1p(y_lang)
         # |y| >= 1: log cosh y - y coth y = log1p(e^{-2|y|}) - log 2 - 2|y| / expm1(2|y|).
         ya = jnp.abs(jnp.where(small, 1.0, y))
         e = jnp.exp(-2.0 * ya)

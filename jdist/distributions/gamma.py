@@ -143,11 +143,20 @@ def _exp_positive(log_x):
     return clamp(jnp.exp(clamp(log_x, math.log(float(info.tiny)), hi)), info.tiny, info.max)
 
 
-def _log_p_underflow(alpha, log_y, log_p):
-    """``log P(α, y)`` where ``y`` itself underflows (only ``log y`` is representable): there
-    ``P = y^α / Γ(α + 1) (1 + O(y))`` exactly in working precision."""
+def _with_underflow(alpha, log_y, parts):
+    """``gammainc_parts`` output corrected where ``y`` itself underflows (only ``log y`` is
+    representable): there ``P = y^α / Γ(α + 1) (1 + O(y))`` exactly in working precision, so
+    ``log P = α log y - lgamma(α + 1)``, ``P = exp(log P)``, ``Q = 1 - P``."""
+    p, q, log_p, log_q = parts
     underflow = log_y < math.log(float(jnp.finfo(log_p.dtype).tiny))
-    return jnp.where(underflow, alpha * log_y - special.gammaln(alpha + 1.0), log_p)
+    log_p_u = alpha * jnp.where(underflow, log_y, 0.0) - special.gammaln(alpha + 1.0)
+    p_u = jnp.exp(log_p_u)
+    return (
+        jnp.where(underflow, p_u, p),
+        jnp.where(underflow, -jnp.expm1(log_p_u), q),
+        jnp.where(underflow, log_p_u, log_p),
+        jnp.where(underflow, jnp.log1p(-p_u), log_q),
+    )
 
 
 def _gamma_log_prob(alpha, rate, value):
@@ -198,7 +207,12 @@ class Gamma(Distribution):
         return _gamma_log_prob(self.concentration, self.rate, value)
 
     def _parts(self, value):
-        return gammainc_parts(self.concentration, self.rate * value)
+        """``(P, Q, log P, log Q)`` at ``y = β x``, also where ``y`` itself underflows."""
+        pos = value > 0
+        log_y = jnp.log(self.rate) + jnp.log(jnp.where(pos, value, 1.0))
+        return _with_underflow(
+            self.concentration, log_y, gammainc_parts(self.concentration, self.rate * value)
+        )
 
     def _cdf(self, value):
         return self._parts(value)[0]
@@ -207,9 +221,7 @@ class Gamma(Distribution):
         return self._parts(value)[1]
 
     def _log_cdf(self, value):
-        pos = value > 0
-        log_y = jnp.log(self.rate) + jnp.log(jnp.where(pos, value, 1.0))
-        return _log_p_underflow(self.concentration, log_y, self._parts(value)[2])
+        return self._parts(value)[2]
 
     def _log_survival_function(self, value):
         return self._parts(value)[3]
@@ -304,10 +316,13 @@ class InverseGamma(Distribution):
         return jnp.where(ok, gamma_log_kernel(self.concentration, y, log_y) - log_x, -jnp.inf)
 
     def _parts(self, value):
-        # X <= x  <=>  β/X >= β/x, so F_X(x) = Q(α, β/x); β/0 = inf gives F = 0.
+        """``(P, Q, log P, log Q)`` at ``y = β/x`` (also where ``y`` underflows): X <= x iff
+        β/X >= β/x, so ``F_X(x) = Q(α, β/x)``; ``β/0 = inf`` gives ``F = 0``."""
         pos = value > 0
-        y = jnp.where(pos, self.rate / jnp.where(pos, value, 1.0), jnp.inf)
-        return gammainc_parts(self.concentration, y)
+        x = jnp.where(pos, value, 1.0)
+        y = jnp.where(pos, self.rate / x, jnp.inf)
+        log_y = jnp.log(self.rate) - jnp.log(x)
+        return _with_underflow(self.concentration, log_y, gammainc_parts(self.concentration, y))
 
     def _cdf(self, value):
         return self._parts(value)[1]
@@ -319,9 +334,7 @@ class InverseGamma(Distribution):
         return self._parts(value)[3]
 
     def _log_survival_function(self, value):
-        pos = value > 0
-        log_y = jnp.log(self.rate) - jnp.log(jnp.where(pos, value, 1.0))
-        return _log_p_underflow(self.concentration, log_y, self._parts(value)[2])
+        return self._parts(value)[2]
 
     def _mean(self):
         a = self.concentration

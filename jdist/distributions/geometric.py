@@ -70,7 +70,8 @@ class Geometric(ProbsLogitsMixin, Distribution):
             logits = jnp.asarray(self._logits, self.dtype)
             lp = -k * jax.nn.softplus(logits) - jax.nn.softplus(-logits)
         else:
-            lp = xlog1py(k, -jnp.asarray(self._probs, self.dtype)) + self._log_p_q()[0]
+            log_p, log_q = self._log_p_q()  # log q = -inf at p = 1, with a zero gradient
+            lp = jnp.where(k == 0, 0.0, k * log_q) + log_p
         return jnp.where(ok, lp, -jnp.inf)
 
     def _log_sf(self, value):

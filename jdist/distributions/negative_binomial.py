@@ -10,7 +10,6 @@ from jdist import constraints
 from jdist._math import (
     count_dtype,
     log1mexp,
-    log_betainc_pair,
     log_binomial_pmf,
     log_sum_decreasing,
 )
@@ -28,7 +27,7 @@ from jdist.distributions.poisson import sample_poisson
 
 __all__ = ["NegativeBinomial"]
 
-# Tail sums longer than this fall back to the continued fraction of I_q(r, k + 1).
+# Tail sums longer than this fall back to quadrature of I_q(r, k + 1).
 _TAIL_SUM_MAX_ITER = 1 << 22
 
 
@@ -53,12 +52,11 @@ def _log_pmf(k, r, p, q, log_p, log_q):
     return jnp.where(r_pos, inner, jnp.where(k == 0, 0.0, -jnp.inf))
 
 
-@jax.custom_jvp
-def _log_cdf_pair_impl(k, r, p, q, log_p, log_q):
-    """``(log P(X <= k), log P(X > k))`` for integer-valued ``k >= 0``, ``r > 0``, ``p > 0``:
-    each tail summed outward from ``k``; where that takes more than ``_TAIL_SUM_MAX_ITER``
-    terms (spread ``sqrt(r p) / q`` beyond ~8000), the continued fraction for ``I_q(r, k+1)``
-    (:func:`log_betainc_pair`: accurate in float64, to ~1e-3 in float32 there)."""
+@jax.jit
+def _tail_sums(k, r, p, q, log_p, log_q):
+    """``(log P(X <= k), log P(X > k), slow)``, each tail summed outward from ``k``; ``slow``
+    marks lanes that would need more than ``_TAIL_SUM_MAX_ITER`` terms (spread
+    ``sqrt(r p) / q`` beyond ~5e5)."""
     lower = k + 1.0 <= r * p / q
     k_lo = jnp.where(lower, k, 0.0)
 
@@ -88,14 +86,62 @@ def _log_cdf_pair_impl(k, r, p, q, log_p, log_q):
     )
     tail_f = jnp.where(lower, log_f, log1mexp(-log_s))
     tail_s = jnp.where(lower, log1mexp(-log_f), log_s)
-    slow = jnp.where(lower, ~ok_f, ~ok_s)
-    cf_f, cf_s = log_betainc_pair(
-        jnp.where(slow, r, 1.0),
-        jnp.where(slow, k + 1.0, 1.0),
-        jnp.where(slow, log_q, -0.6931471805599453),
-        jnp.where(slow, log_p, -0.6931471805599453),
-    )
-    return jnp.where(slow, cf_f, tail_f), jnp.where(slow, cf_s, tail_s)
+    return tail_f, tail_s, jnp.where(lower, ~ok_f, ~ok_s)
+
+
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(64)
+_LOG_CUTOFF = 45.0  # the integrand is cut where it falls below exp(-45) of its value at q
+
+
+@jax.jit
+def _beta_tail_quadrature(k, r, p, q, log_p, log_q, lower):
+    """``log P(X <= k)`` (``lower``) or ``log P(X > k)`` as the Beta(r, k + 1) integral below
+    or above ``q`` (``P(X <= k) = I_q(r, k + 1)``), by 64-point Gauss–Legendre quadrature,
+    for masses too wide for tail sums. With ``t = q e^(∓u)`` the integrand relative to its
+    value at ``t = q`` is ``exp(h(u))``,
+
+        lower: h(u) = -r u + k log1p(q (1 - e^-u) / p),
+        upper: h(u) =  r u + k log1p(-q (e^u - 1) / p),
+
+    smooth and decreasing beyond its peak (at ``u = 0`` in the tail). It is integrated up to
+    where ``h = -45`` (bisection), which resolves both of its scales, ``1/r`` and ``1/(k q)``."""
+    sign = jnp.where(lower, -1.0, 1.0)
+
+    def h(u, k=k, r=r, p=p, q=q, lower=lower, sign=sign):
+        inner = jnp.where(lower, -jnp.expm1(-u), -jnp.expm1(u)) * q / p
+        return sign * r * u + k * jnp.log1p(jnp.maximum(inner, -1.0))
+
+    top = jnp.where(lower, (_LOG_CUTOFF + 1.0 + k * q / p) / r, -log_q)
+    lo, hi = jnp.zeros_like(top), top
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        inside = h(mid) > -_LOG_CUTOFF
+        lo, hi = jnp.where(inside, mid, lo), jnp.where(inside, hi, mid)
+    nodes = jnp.asarray(0.5 * (_GL_NODES + 1.0), q.dtype)
+    weights = jnp.asarray(0.5 * _GL_WEIGHTS, q.dtype)
+    expand = [x[..., None] for x in (k, r, p, q, lower, sign)]
+    values = h(hi[..., None] * nodes, *expand)
+    log_integral = jax.nn.logsumexp(values, axis=-1, b=weights) + jnp.log(hi)
+    # log(q β(q)) for the Beta(r, k + 1) density β: r log q + k log p - log B(r, k + 1).
+    n = r + k + 1.0
+    log_front = log_binomial_pmf(r, n, q, p, log_q, log_p)
+    log_at_q = jnp.log(k + 1.0) - jnp.log(n) + log_front - log_p + jnp.log(r)
+    return log_at_q + log_integral
+
+
+@jax.custom_jvp
+def _log_cdf_pair(k, r, p, q, log_p, log_q):
+    """``(log P(X <= k), log P(X > k))`` for integer-valued ``k >= 0``, ``r > 0``, ``p > 0``:
+    tail sums, and quadrature of ``I_q(r, k + 1)`` on lanes whose tail sum is too long.
+    Called eagerly, the quadrature is only compiled and run when some lane needs it."""
+    tail_f, tail_s, slow = _tail_sums(k, r, p, q, log_p, log_q)
+    if not isinstance(slow, jax.core.Tracer) and not bool(jnp.any(slow)):
+        return tail_f, tail_s
+    lower = k + 1.0 <= r * p / q
+    log_tail = _beta_tail_quadrature(k, r, p, q, log_p, log_q, lower)
+    quad_f = jnp.where(lower, log_tail, log1mexp(-log_tail))
+    quad_s = jnp.where(lower, log1mexp(-log_tail), log_tail)
+    return jnp.where(slow, quad_f, tail_f), jnp.where(slow, quad_s, tail_s)
 
 
 def _log_cdf_pair_jvp(primals, tangents):
@@ -108,7 +154,7 @@ def _log_cdf_pair_jvp(primals, tangents):
         )
     zero = jnp.zeros_like(p)
     dlog_p, dlog_q = (zero if isinstance(t, symbolic_zero) else t for t in tangents[4:])
-    log_f, log_s = _log_cdf_pair_impl(k, r, p, q, log_p, log_q)
+    log_f, log_s = _log_cdf_pair(k, r, p, q, log_p, log_q)
     # P(X <= k) = I_q(r, k + 1): dP/dlogit = -(r + k) p P(X = k), dlogit = dlog p - dlog q.
     log_g = jnp.log(r + k) + log_p + _log_pmf(k, r, p, q, log_p, log_q)
     dlogit = dlog_p - dlog_q
@@ -117,8 +163,7 @@ def _log_cdf_pair_jvp(primals, tangents):
     return (log_f, log_s), (d_f, d_s)
 
 
-_log_cdf_pair_impl.defjvp(_log_cdf_pair_jvp, symbolic_zeros=True)
-_log_cdf_pair = jax.jit(_log_cdf_pair_impl)  # compiled once per shape and dtype
+_log_cdf_pair.defjvp(_log_cdf_pair_jvp, symbolic_zeros=True)
 
 
 class NegativeBinomial(ProbsLogitsMixin, Distribution):
@@ -131,7 +176,7 @@ class NegativeBinomial(ProbsLogitsMixin, Distribution):
     of ``probs``/``logits`` to ``batch_shape``. Samples are integer counts (int32, int64 under
     x64; saturating at the dtype's maximum) drawn as Poisson(Gamma(r) p / (1 - p)).
     ``log_prob`` keeps full relative accuracy for ``total_count`` from 1e-3 to 1e6 and logits
-    of ±30; the CDFs sum the smaller tail (continued fraction for very wide masses) and are
+    of ±30; the CDFs sum the smaller tail (quadrature for very wide masses) and are
     differentiable with respect to ``probs``/``logits``, not ``total_count``. ``entropy()``
     is an exact sum over the support where the parameters are concrete (not traced) and the
     sum is small enough, else ``NotImplementedError`` (torch has none).

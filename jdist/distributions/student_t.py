@@ -83,6 +83,41 @@ def _hill_normal_deviate(t, df):
     return ((poly + y + 3.0) / b + 1.0) * t * k
 
 
+@jax.jit  # one compilation serves cdf, log_cdf, survival_function and log_survival_function
+def _student_t_cdf(df, t):
+    """``P(T <= t)`` and its log for standardized ``t`` and ``df`` of the same shape."""
+    # Hill's expansion for large ν where |t| < √ν; beyond, x = ν/(ν + t²) <= 1/2 and the
+    # incomplete beta series converges in a few dozen terms for any ν.
+    large_df = df >= (50.0 if jnp.finfo(t.dtype).bits <= 32 else 1e4)
+    big = large_df & (jnp.abs(t) < jnp.sqrt(df))
+    finite = jnp.isfinite(t)
+    t_f = jnp.where(finite, t, 1.0)
+    z = _hill_normal_deviate(t_f, jnp.where(big, df, 1e4))
+    z = jnp.where(finite, z, t)
+    # P(T < -|t|) = I_x(ν/2, 1/2) / 2 with x = ν/(ν + t²) = 1/(1 + w²), w = t/√ν, and the
+    # complement I_y(1/2, ν/2), y = w²/(1 + w²), both formed without overflow. t == 0 is
+    # excluded (I_y has an infinite slope at y = 0).
+    df_s = jnp.where(big, 1.0, df)
+    nonzero = finite & (t != 0)
+    t_nz = jnp.where(nonzero, t, 1.0)
+    log1p_w2, log_w = _log1p_square(t_nz, df_s)
+    log_x = jnp.where(nonzero, -log1p_w2, 0.0)
+    log_y = jnp.where(nonzero, 2.0 * log_w + log_x, 0.0)
+    x = jnp.where(nonzero, jnp.exp(log_x), jnp.where(finite, 1.0, 0.0))
+    y = jnp.where(nonzero, -jnp.expm1(log_x), jnp.where(finite, 0.0, 1.0))
+    half = jnp.full_like(df_s, 0.5)
+    i, j, log_i, _ = betainc_parts(0.5 * df_s, half, x, y, log_x, log_y)
+    log_i = _log_betainc_underflow(0.5 * df_s, 0.5, log_x, log_i)
+    log_tail = _LOG_HALF + log_i
+    tail = jnp.exp(log_tail)  # also where I_x underflows but its half-tail does not
+    # P(T <= |t|) = 1 - I/2 = (1 + J)/2.
+    cdf_beta = jnp.where(t < 0, tail, 0.5 + 0.5 * j)
+    log_cdf_beta = jnp.where(t < 0, log_tail, _LOG_HALF + jnp.log1p(j))
+    cdf = jnp.where(big, jax.scipy.special.ndtr(z), cdf_beta)
+    log_cdf = jnp.where(big, log_ndtr(z), log_cdf_beta)
+    return cdf, log_cdf
+
+
 class StudentT(Distribution):
     """Student's t distribution with ``df`` (ν) degrees of freedom, ``loc`` and ``scale``.
 
@@ -90,9 +125,11 @@ class StudentT(Distribution):
     parameters broadcast to ``batch_shape``. ``rsample`` is the gamma mixture
     ``loc + scale · ε · sqrt(ν / (2G))``, ``ε ~ N(0, 1)``, ``G ~ Gamma(ν/2, 1)`` implicitly
     reparameterized, so it is differentiable w.r.t. ``df`` too. ``log_prob`` and ``entropy``
-    use Stirling forms, so they approach the Normal's smoothly as ``df → ∞``; the CDF uses
-    the incomplete beta function for ``df`` below 50 (float32) / 1e4 (float64) and Hill's
-    normal approximation (accurate to working precision there) above. Undefined moments
+    use Stirling forms, so they approach the Normal's smoothly as ``df → ∞``. The CDF is the
+    incomplete beta function (differentiable w.r.t. ``df``; accurate far into the tails, for
+    any ``|t|`` up to the largest float), except for ``df`` >= 50 (float32) / 1e4 (float64)
+    and ``|t| < √df``, where Hill's (1970) normal approximation is used (accurate to working
+    precision there, where the incomplete beta converges slowly). Undefined moments
     follow torch: ``mean`` is NaN for ν <= 1 (no mean exists), ``variance`` is ``inf`` for
     1 < ν <= 2 (it diverges) and NaN for ν <= 1 (the mean is undefined). ``icdf`` has no
     closed form and raises.
@@ -142,36 +179,8 @@ class StudentT(Distribution):
 
     def _cdf_and_log_cdf(self, t):
         """``P(T <= t)`` and its log for the standardized ``t``."""
-        df = self.df
-        # Hill's expansion for large ν where |t| < √ν; beyond, x = ν/(ν + t²) <= 1/2 and the
-        # incomplete beta series converges in a few dozen terms for any ν.
-        large_df = df >= (50.0 if jnp.finfo(self.dtype).bits <= 32 else 1e4)
-        big = large_df & (jnp.abs(t) < jnp.sqrt(df))
-        finite = jnp.isfinite(t)
-        t_f = jnp.where(finite, t, 1.0)
-        z = _hill_normal_deviate(t_f, jnp.where(big, df, 1e4))
-        z = jnp.where(finite, z, t)
-        # P(T < -|t|) = I_x(ν/2, 1/2) / 2 with x = ν/(ν + t²) = 1/(1 + w²), w = t/√ν, and the
-        # complement I_y(1/2, ν/2), y = w²/(1 + w²), both formed without overflow. t == 0 is
-        # excluded (I_y has an infinite slope at y = 0).
-        df_s = jnp.where(big, 1.0, df)
-        nonzero = finite & (t != 0)
-        t_nz = jnp.where(nonzero, t, 1.0)
-        log1p_w2, log_w = _log1p_square(t_nz, df_s)
-        log_x = jnp.where(nonzero, -log1p_w2, 0.0)
-        log_y = jnp.where(nonzero, 2.0 * log_w + log_x, 0.0)
-        x = jnp.where(nonzero, jnp.exp(log_x), jnp.where(finite, 1.0, 0.0))
-        y = jnp.where(nonzero, -jnp.expm1(log_x), jnp.where(finite, 0.0, 1.0))
-        half = jnp.full_like(df_s, 0.5)
-        i, j, log_i, _ = betainc_parts(0.5 * df_s, half, x, y, log_x, log_y)
-        log_i = _log_betainc_underflow(0.5 * df_s, 0.5, log_x, log_i)
-        tail, log_tail = 0.5 * i, _LOG_HALF + log_i
-        # P(T <= |t|) = 1 - I/2 = (1 + J)/2.
-        cdf_beta = jnp.where(t < 0, tail, 0.5 + 0.5 * j)
-        log_cdf_beta = jnp.where(t < 0, log_tail, _LOG_HALF + jnp.log1p(j))
-        cdf = jnp.where(big, jax.scipy.special.ndtr(z), cdf_beta)
-        log_cdf = jnp.where(big, log_ndtr(z), log_cdf_beta)
-        return cdf, log_cdf
+        df, t = jnp.broadcast_arrays(jnp.asarray(self.df, self.dtype), jnp.asarray(t, self.dtype))
+        return _student_t_cdf(df, t)
 
     def _cdf(self, value):
         return self._cdf_and_log_cdf(self._standardize(value))[0]
@@ -224,7 +233,7 @@ class FisherSnedecor(Distribution):
     d₂ <= 2 (torch: NaN, but the F variable is positive so the mean is +inf), ``variance``
     for 2 < d₂ <= 4; the variance is NaN for d₂ <= 2, where the mean is infinite (as torch).
     ``mode`` is 0 for d₁ <= 2 (torch: NaN; the density is largest at 0 there). ``icdf`` has
-    no closed form and raises; ``cdf`` has no gradient w.r.t. the dfs (JAX's ``betainc``).
+    no closed form and raises; the CDFs are differentiable w.r.t. both dfs.
 
     Example:
         >>> d = jdist.FisherSnedecor(df1=jnp.array([2.0, 5.0]), df2=10.0)
@@ -276,8 +285,11 @@ class FisherSnedecor(Distribution):
         inside, y, y1, log_y, log_y1 = self._beta_coordinates(value)
         a, b = 0.5 * self.df1, 0.5 * self.df2
         cdf, sf, log_cdf, log_sf = betainc_parts(a, b, y, y1, log_y, log_y1)
+        # Where y (or 1 - y) underflows, the tail comes from its log (see the helper).
         log_cdf = jnp.where(inside, _log_betainc_underflow(a, b, log_y, log_cdf), log_cdf)
         log_sf = jnp.where(inside, _log_betainc_underflow(b, a, log_y1, log_sf), log_sf)
+        cdf = jnp.where(inside & (log_cdf < -1.0), jnp.exp(log_cdf), cdf)
+        sf = jnp.where(inside & (log_sf < -1.0), jnp.exp(log_sf), sf)
         return cdf, sf, log_cdf, log_sf
 
     def _cdf(self, value):
