@@ -26,8 +26,15 @@ import jdist
 from tests.conftest import RTOL, cast_like
 from tests.stats_checks import ks_check, moments_check
 
-mp.mp.dps = 80
 INF = mp.inf
+
+
+@pytest.fixture(autouse=True)
+def _mp_precision():
+    """80-digit references; mpmath's precision is global, so set it per test (a module-level
+    setting would leak into, and be overridden by, other test modules)."""
+    with mp.workdps(80):
+        yield
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,7 +20,9 @@ N = 20_000
 Z = np.array([-30.0, -8.0, -3.0, -1.0, 0.0, 1.0, 3.0, 8.0, 30.0])[:, None]  # standard scores
 
 
-_log_prob = jax.jit(lambda d, x: d.log_prob(x))  # one compilation instead of op by op
+# Compiled once per family, dtype and shape (eager calls compile op by op, far slower).
+_log_prob = jax.jit(lambda d, x: d.log_prob(x))
+_entropy = jax.jit(lambda d: d.entropy())
 
 
 def _members(d, x):
@@ -102,8 +104,7 @@ def test_poisson_against_scipy(dtype):
     small = rate < 1e3
     entropy = np.where(small, [stats.poisson.entropy(r) if r < 1e3 else 0 for r in rate], 0)
     entropy = np.where(small, entropy, asymptotic)
-    assert_close(d.entropy(), entropy, dtype, what="entropy")
-    assert_close(jax.jit(lambda d: d.entropy())(d), entropy, dtype, what="jit entropy")
+    assert_close(_entropy(d), entropy, dtype, what="entropy")  # jit-able, unlike Binomial's
 
 
 # ------------------------------------------------------------------------------ Binomial
@@ -265,7 +266,6 @@ def _mp_log_probs():
     """mpmath (40 digits) log masses at the extreme points, with the derived condition
     number cond = Σ |θ ∂f/∂θ| of each over its float parameters θ."""
     mp = pytest.importorskip("mpmath")
-    mp.mp.dps = 40
     out = []
 
     def add(family, params, k, value, cond):
@@ -336,7 +336,9 @@ def test_extreme_log_probs_against_mpmath(dtype):
     parameters — the forward error of an evaluation that is exact for parameters perturbed
     by a few ulps (e.g. 0.3 absolute at n = 1e9, 10 sd from the mean, in float32)."""
     eps = float(np.finfo(dtype).eps)
-    for family, params, k, expected, cond in _mp_log_probs():
+    with pytest.importorskip("mpmath").workdps(40):
+        references = _mp_log_probs()
+    for family, params, k, expected, cond in references:
         kw = {name: jnp.asarray(value, dtype) for name, value in params.items()}
         if dtype == np.float32 and any(float(np.float32(v)) != v for v in params.values()):
             continue  # the mpmath reference is for the exact float64 parameters
@@ -426,65 +428,75 @@ def test_samples_are_int64_under_x64():
 
 
 # ------------------------------------------------------------------------------ edges
-_grad_log_prob = jax.jit(jax.grad(lambda d, x: jnp.sum(d.log_prob(x))))
-_grad_masked = jax.jit(jax.grad(lambda d, x: jnp.sum(jnp.where(x == x, 0.0, d.log_prob(x)))))
+@jax.jit
+def _log_prob_and_grads(d, x):
+    """``(log_prob(x), gradient of Σ log_prob(x) masked to its finite entries)``: one
+    compilation per family and shape. A masked-out -inf must give a zero, not NaN, gradient."""
+
+    def total(d):
+        lp = d.log_prob(x)
+        return jnp.sum(jnp.where(lp > -jnp.inf, lp, 0.0)), lp
+
+    grads, lp = jax.grad(total, has_aux=True)(d)
+    return lp, grads
 
 
-def test_out_of_support_is_minus_inf():
-    values = jnp.asarray([-1.0, 0.5, 2.5, -jnp.inf, jnp.inf, 3.0])
-    for d in (
-        jdist.Binomial(2.0, probs=0.5),
-        jdist.Geometric(probs=0.5),
-        jdist.NegativeBinomial(2.0, probs=0.5),
-        jdist.Poisson(2.0),
-    ):
-        lp = _log_prob(d, values)
-        assert np.all(lp[:5] == -np.inf), (type(d).__name__, lp)
-        assert np.isfinite(lp[5]) == (type(d) is not jdist.Binomial)  # 3 > total_count
-        # Masking the -inf entries out leaves zero (not NaN) gradients.
-        g = _grad_masked(d, values)
-        assert all(np.all(leaf == 0) for leaf in jax.tree.leaves(g)), type(d).__name__
-    d = jdist.Binomial(2.0, probs=0.5)
-    np.testing.assert_array_equal(d.cdf(values[:5]), [0, 0.25, 1, 0, 1])
-    np.testing.assert_array_equal(jdist.Poisson(2.0).cdf(values[:5])[jnp.asarray([0, 3])], 0.0)
+def _finite_grads(grads):
+    return all(np.all(np.isfinite(leaf)) for leaf in jax.tree.leaves(grads))
 
 
-def test_boundary_parameters_are_exact_and_differentiable():
-    # Poisson at rate -> 0: log_prob(0) = -rate exactly, never NaN.
-    rate = jnp.asarray([0.0, 1e-30, 1e-8])
-    d = jdist.Poisson(rate)
-    np.testing.assert_array_equal(_log_prob(d, jnp.zeros(3)), -rate)
-    assert _log_prob(d, jnp.ones(3))[0] == -np.inf
-    np.testing.assert_array_equal(d.entropy()[0], 0.0)
-    np.testing.assert_array_equal(_grad_log_prob(d, jnp.zeros(3)).rate, -1.0)
-    # probs 0 and 1 (the mass is a point; gradients stay finite).
-    probs = jnp.asarray([0.0, 1.0])
-    for d, x in (
-        (jdist.Binomial(5.0, probs=probs), jnp.asarray([0.0, 5.0])),
-        (jdist.Geometric(probs=jnp.asarray([0.5, 1.0])), jnp.asarray([0.0, 0.0])),
-        (jdist.NegativeBinomial(3.0, probs=jnp.asarray([0.0, 0.5])), jnp.asarray([0.0, 2.0])),
-    ):
-        lp = _log_prob(d, x)
-        assert np.all(np.isfinite(lp)), lp
-        g = _grad_log_prob(d, x)
-        assert all(np.all(np.isfinite(leaf)) for leaf in jax.tree.leaves(g)), type(d).__name__
-    assert np.all(_log_prob(jdist.Binomial(5.0, probs=probs), jnp.asarray([0.0, 5.0])) == 0.0)
-    g = jdist.Geometric(probs=jnp.asarray(1.0))
-    assert g.log_prob(1.0) == -np.inf and g.entropy() == 0.0
-    # logits ±100: finite masses (e.g. log P(X = 3) = -700 for Binomial(10, σ(-100))) and
-    # finite gradients.
-    logits = jnp.asarray([-100.0, 100.0])
-    values = jnp.asarray([0.0, 1.0, 3.0, 10.0])[:, None]
-    for d in (
-        jdist.Binomial(10.0, logits=logits),
-        jdist.NegativeBinomial(3.0, logits=logits),
-        jdist.Geometric(logits=logits),
-    ):
-        assert np.all(np.isfinite(_log_prob(d, values))), type(d).__name__
-        g = _grad_log_prob(d, values)
-        assert all(np.all(np.isfinite(leaf)) for leaf in jax.tree.leaves(g)), type(d).__name__
-    assert np.all(
-        np.isfinite(jax.grad(lambda lg: jnp.sum(jdist.Geometric(logits=lg).entropy()))(logits))
+# Out-of-support values (rows 0-4: all -inf) and in-support ones, for boundary parameters
+# (columns); one compilation per family and parameterization.
+_EDGE_VALUES = jnp.asarray([-1.0, 0.5, 2.5, -jnp.inf, jnp.inf, 0.0, 1.0, 3.0, 10.0])[:, None]
+
+
+def test_out_of_support_and_boundary_parameters():
+    logits = jnp.asarray([0.0, -100.0, 100.0])  # ±100: e.g. log P(X = 3) = -700 is finite
+    ok, no = True, False
+    # (distribution, which of the in-support rows 0, 1, 3, 10 have positive mass, by column)
+    cases = {
+        "Binomial(probs)": (
+            jdist.Binomial(jnp.asarray([2.0, 10.0, 10.0]), probs=jnp.asarray([0.5, 0.0, 1.0])),
+            [[ok, ok, no], [ok, no, no], [no, no, no], [no, no, ok]],
+        ),
+        "Binomial(logits)": (
+            jdist.Binomial(jnp.asarray([2.0, 10.0, 10.0]), logits=logits),
+            [[ok, ok, ok], [ok, ok, ok], [no, ok, ok], [no, ok, ok]],
+        ),
+        "Geometric(probs)": (
+            jdist.Geometric(probs=jnp.asarray([0.5, 1e-6, 1.0])),
+            [[ok, ok, ok], [ok, ok, no], [ok, ok, no], [ok, ok, no]],
+        ),
+        "Geometric(logits)": (jdist.Geometric(logits=logits), [[ok] * 3] * 4),
+        "NegativeBinomial(probs)": (
+            jdist.NegativeBinomial(3.0, probs=jnp.asarray([0.5, 0.0, 0.9])),
+            [[ok, ok, ok], [ok, no, ok], [ok, no, ok], [ok, no, ok]],
+        ),
+        "NegativeBinomial(logits)": (jdist.NegativeBinomial(3.0, logits=logits), [[ok] * 3] * 4),
+        "Poisson": (
+            jdist.Poisson(jnp.asarray([0.0, 1e-30, 1e-8])),
+            [[ok, ok, ok], [no, ok, ok], [no, ok, ok], [no, ok, ok]],
+        ),
+    }
+    for name, (d, positive) in cases.items():
+        lp, grads = _log_prob_and_grads(d, _EDGE_VALUES)
+        lp = np.asarray(lp)
+        assert np.all(lp[:5] == -np.inf), (name, lp)
+        np.testing.assert_array_equal(np.isfinite(lp[5:]), positive, err_msg=name)
+        assert not np.any(np.isnan(lp)) and _finite_grads(grads), name
+        # Point masses (probs 0 or 1, rate 0) are exact: log_prob 0 at the point.
+        lone = np.sum(positive, axis=0) == 1
+        np.testing.assert_array_equal(lp[5:][:, lone][np.asarray(positive)[:, lone]], 0.0)
+    # Poisson at rate -> 0: log_prob(0) = -rate exactly (not NaN), d/drate = -1.
+    poisson = cases["Poisson"][0]
+    lp, grads = _log_prob_and_grads(poisson, _EDGE_VALUES[5:6])
+    np.testing.assert_array_equal(lp[0], -poisson.rate)
+    np.testing.assert_array_equal(grads.rate, -1.0)
+    assert _entropy(poisson)[0] == 0.0 and _entropy(cases["Geometric(probs)"][0])[2] == 0.0
+    g = jax.jit(jax.grad(lambda lg: jnp.sum(jdist.Geometric(logits=lg).entropy())))(logits)
+    assert np.all(np.isfinite(g))
+    np.testing.assert_array_equal(
+        jdist.Binomial(2.0, probs=0.5).cdf(_EDGE_VALUES[:5, 0]), [0, 0.25, 1, 0, 1]
     )
 
 
@@ -523,10 +535,10 @@ def test_gradients_against_closed_forms():
         # log_prob with respect to total_count: ψ(n + 1) - ψ(n - k + 1) + log(1 - p) for the
         # Binomial (at k = n too), ψ(k + r) - ψ(r) + log(1 - p) for the NegativeBinomial.
         ks = jnp.asarray([0.0, 5.0, 20.0])
-        g = _grad_log_prob(jdist.Binomial(jnp.full(3, n), probs=p), ks).total_count
+        g = _log_prob_and_grads(jdist.Binomial(jnp.full(3, n), probs=p), ks)[1].total_count
         expected = sp_special.digamma(n + 1) - sp_special.digamma(n - ks + 1) + np.log(1 - p)
         np.testing.assert_allclose(g, expected, rtol=1e-10)
-        g = _grad_log_prob(jdist.NegativeBinomial(jnp.full(3, r), probs=p), ks).total_count
+        g = _log_prob_and_grads(jdist.NegativeBinomial(jnp.full(3, r), probs=p), ks)[1].total_count
         expected = sp_special.digamma(ks + r) - sp_special.digamma(r) + np.log(1 - p)
         np.testing.assert_allclose(g, expected, rtol=1e-10)
     with pytest.raises(NotImplementedError, match="total_count"):
