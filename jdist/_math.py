@@ -514,8 +514,13 @@ def standardize(x, loc, scale):
     ``(x - loc) · scale⁻²``, which is ``0 · inf = NaN`` where ``scale²`` overflows its
     reciprocal (e.g. ``scale = 1e-20`` in float32) and ``x == loc``.
     """
-    dtype = float_dtype(x, loc, scale)
-    return _standardize(jnp.asarray(x, dtype), jnp.asarray(loc, dtype), jnp.asarray(scale, dtype))
+    return _standardize_jit(x, loc, scale)
+
+
+# An eager call of a custom_jvp function re-traces it (~150 µs); the jitted wrapper is
+# cached (one ~6 µs dispatch, less than the two eager ops of the plain quotient), and
+# inlined under an outer jit. jit also applies JAX's type promotion to the arguments.
+_standardize_jit = jax.jit(_standardize)
 
 
 def quantile_with_ends(q, interior, low, high):

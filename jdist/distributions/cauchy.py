@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from jdist import constraints
 from jdist._math import quantile_with_ends, standardize
 from jdist.distribution import Distribution
+from jdist.distributions._loc_scale import LocScaleFamily
 
 LOG_PI = math.log(math.pi)
 LOG_2_OVER_PI = math.log(2.0 / math.pi)
@@ -37,7 +38,7 @@ def _log_or_log1p_minus(small_side, p_direct, p_other):
     return jnp.where(small_side, jnp.log(safe_p), jnp.log1p(-safe_q))
 
 
-class Cauchy(Distribution):
+class Cauchy(LocScaleFamily):
     """Cauchy (Lorentz) distribution with location ``loc`` and scale ``scale``.
 
     ``p(x) = 1 / (π scale (1 + ((x - loc) / scale)²))``. ``loc`` and ``scale`` broadcast
@@ -55,19 +56,7 @@ class Cauchy(Distribution):
         (3, 2)
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, *, validate_args: bool = False) -> None:
-        super().__init__({"loc": loc, "scale": scale}, validate_args=validate_args)
-
-    def _standardize(self, value):
-        return standardize(value, self.loc, self.scale)
-
-    def _rsample(self, key, sample_shape):
-        eps = jax.random.cauchy(key, sample_shape + self.batch_shape, self.dtype)
-        return self.loc + self.scale * eps
+    _standard_sampler = staticmethod(jax.random.cauchy)
 
     def _log_prob(self, value):
         return -_log1p_square(self._standardize(value)) - jnp.log(self.scale) - LOG_PI

@@ -8,8 +8,9 @@ import jax
 import jax.numpy as jnp
 
 from jdist import constraints
-from jdist._math import log1mexp, quantile_with_ends, standardize
+from jdist._math import log1mexp, quantile_with_ends
 from jdist.distribution import Distribution
+from jdist.distributions._loc_scale import LocScaleFamily
 
 LOG_2 = math.log(2.0)
 
@@ -75,7 +76,7 @@ class Exponential(Distribution):
         return 1.0 - jnp.log(self.rate)
 
 
-class Laplace(Distribution):
+class Laplace(LocScaleFamily):
     """Laplace (double exponential) distribution with location ``loc`` and scale ``scale``.
 
     ``p(x) = exp(-|x - loc| / scale) / (2 scale)``. ``loc`` and ``scale`` broadcast to
@@ -89,19 +90,7 @@ class Laplace(Distribution):
         (4, 2)
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, *, validate_args: bool = False) -> None:
-        super().__init__({"loc": loc, "scale": scale}, validate_args=validate_args)
-
-    def _standardize(self, value):
-        return standardize(value, self.loc, self.scale)
-
-    def _rsample(self, key, sample_shape):
-        eps = jax.random.laplace(key, sample_shape + self.batch_shape, self.dtype)
-        return self.loc + self.scale * eps
+    _standard_sampler = staticmethod(jax.random.laplace)
 
     def _log_prob(self, value):
         z = self._standardize(value)

@@ -7,9 +7,8 @@ import math
 import jax
 import jax.numpy as jnp
 
-from jdist import constraints
-from jdist._math import log1mexp, log_float_max, quantile_with_ends, standardize
-from jdist.distribution import Distribution
+from jdist._math import log1mexp, log_float_max, quantile_with_ends
+from jdist.distributions._loc_scale import LocScaleFamily
 
 EULER_GAMMA = 0.57721566490153286061
 
@@ -21,7 +20,7 @@ _GUMBEL_Z_MIN = -30.0
 _GUMBEL_Z_ASYMPTOTIC = 20.0
 
 
-class Gumbel(Distribution):
+class Gumbel(LocScaleFamily):
     """Gumbel (maximum) distribution with location ``loc`` and scale ``scale``.
 
     ``p(x) = exp(-(z + e^{-z})) / scale`` with ``z = (x - loc) / scale``; the CDF is
@@ -36,19 +35,7 @@ class Gumbel(Distribution):
         (3, 2)
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, *, validate_args: bool = False) -> None:
-        super().__init__({"loc": loc, "scale": scale}, validate_args=validate_args)
-
-    def _standardize(self, value):
-        return standardize(value, self.loc, self.scale)
-
-    def _rsample(self, key, sample_shape):
-        eps = jax.random.gumbel(key, sample_shape + self.batch_shape, self.dtype)
-        return self.loc + self.scale * eps
+    _standard_sampler = staticmethod(jax.random.gumbel)
 
     def _exp_minus_z(self, z):
         """``(e^{-z}, overflow)``, saturated at the largest float where it overflows, so
@@ -105,7 +92,7 @@ class Gumbel(Distribution):
         return jnp.log(self.scale) + (EULER_GAMMA + 1.0)
 
 
-class Logistic(Distribution):
+class Logistic(LocScaleFamily):
     """Logistic distribution with location ``loc`` and scale ``scale`` (beyond torch).
 
     ``p(x) = e^{-z} / (scale (1 + e^{-z})²)`` with ``z = (x - loc) / scale``; the CDF is
@@ -119,19 +106,7 @@ class Logistic(Distribution):
         (3, 2)
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, *, validate_args: bool = False) -> None:
-        super().__init__({"loc": loc, "scale": scale}, validate_args=validate_args)
-
-    def _standardize(self, value):
-        return standardize(value, self.loc, self.scale)
-
-    def _rsample(self, key, sample_shape):
-        eps = jax.random.logistic(key, sample_shape + self.batch_shape, self.dtype)
-        return self.loc + self.scale * eps
+    _standard_sampler = staticmethod(jax.random.logistic)
 
     def _log_prob(self, value):
         a = jnp.abs(self._standardize(value))

@@ -6,12 +6,11 @@ import jax
 import jax.numpy as jnp
 from jax.scipy import special
 
-from jdist import constraints
 from jdist._math import HALF_LOG_2PI, log_ndtr, ndtri
-from jdist.distribution import Distribution
+from jdist.distributions._loc_scale import LocScaleFamily
 
 
-class Normal(Distribution):
+class Normal(LocScaleFamily):
     """Normal distribution with mean ``loc`` and standard deviation ``scale``.
 
     ``p(x) = exp(-(x - loc)² / (2 scale²)) / (scale √(2π))``. ``loc`` and ``scale``
@@ -24,19 +23,7 @@ class Normal(Distribution):
         (5, 3)
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, *, validate_args: bool = False) -> None:
-        super().__init__({"loc": loc, "scale": scale}, validate_args=validate_args)
-
-    def _standardize(self, value):
-        return (value - self.loc) / self.scale
-
-    def _rsample(self, key, sample_shape):
-        eps = jax.random.normal(key, sample_shape + self.batch_shape, self.dtype)
-        return self.loc + self.scale * eps
+    _standard_sampler = staticmethod(jax.random.normal)
 
     def _log_prob(self, value):
         z = self._standardize(value)
