@@ -64,6 +64,16 @@ def test_normal_far_tail_is_finite_with_finite_gradients(dtype):
     assert_close(d.log_cdf(jnp.asarray(-40.0, dtype)), stats.norm.logcdf(-40.0), dtype)
 
 
+def test_normal_tiny_scale_gradients_are_exact(dtype):
+    """At x == loc with scale² below the smallest float, d/dscale log_prob = -1/scale and
+    d/dscale cdf = 0 exactly (a plain quotient rule gives 0 · inf = NaN there)."""
+    tiny = jnp.asarray(1e-20 if dtype == np.float32 else 1e-160, dtype)
+    zero = jnp.asarray(0.0, dtype)
+    for member, expected in (("log_prob", -1.0 / float(tiny)), ("cdf", 0.0)):
+        g = jax.grad(lambda s, m=member: getattr(jdist.Normal(zero, s), m)(zero))(tiny)
+        np.testing.assert_allclose(float(g), expected, rtol=1e-6, err_msg=member)
+
+
 @pytest.mark.parametrize(
     "low, high",
     [([0.0, -2.0, 1e-3], [1.0, 3.0, 2e-3]), (-1e6, 1e6), (5.0, 5.0 + 1e-4)],
