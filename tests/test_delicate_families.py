@@ -456,6 +456,25 @@ def test_continuous_bernoulli_against_references(dtype):
     assert np.all(d.log_prob(jnp.asarray([[-0.1], [1.1]], dtype)) == -np.inf)
 
 
+def test_continuous_bernoulli_tails_against_mpmath(dtype):
+    """survival_function, log_cdf and log_survival_function in both tails, where the other
+    tail is 1 - 1e-27 (a log1p(-cdf) would give -inf or 0: e.g. log S(0.5) = -25 at
+    logits -50)."""
+    logits, x = cast_like(CB_LOGITS, dtype), cast_like(CB_X[1:-1], dtype)
+    d = jdist.ContinuousBernoulli(logits=jnp.asarray(logits, dtype))
+    v = jnp.broadcast_to(jnp.asarray(x, dtype), x.shape[:1] + d.batch_shape)
+    sf = _mp_map(lambda x, e: _cb_cdf(1 - x, -e), x, logits)
+    log_cdf = _mp_map(lambda x, e: mp.log(_cb_cdf(x, e)), x, logits)
+    log_sf = _mp_map(lambda x, e: mp.log(_cb_cdf(1 - x, -e)), x, logits)
+    # The relative condition number of F in x is x f(x) / F(x) <= x |η| + 1, up to 51 here.
+    for member, expected in (
+        ("survival_function", sf),
+        ("log_cdf", log_cdf),
+        ("log_survival_function", log_sf),
+    ):
+        assert_close(getattr(d, member)(v), expected, dtype, rtol_scale=51.0, what=member)
+
+
 def test_continuous_bernoulli_mpmath_reference_matches_torch():
     """The mpmath formulas against torch (float64) where torch is exact: away from λ = 1/2
     (its lims) and from the probabilities its clamping changes."""

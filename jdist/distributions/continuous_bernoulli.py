@@ -77,6 +77,44 @@ def _log_cosh(y):
     return jnp.where(small, near, ya + jnp.log1p(jnp.exp(-2.0 * ya)) - _LOG_2)
 
 
+def _cdf(x, eta):
+    """``F(x; η) = expm1(x η) / expm1(η)`` on [0, 1] (η = logits), without overflow."""
+    zero = jnp.abs(eta) < math.sqrt(jnp.finfo(eta.dtype).eps)
+    pos = (eta > 0) & ~zero
+    e = jnp.where(zero, 1.0, eta)
+    # η > 0: divided through by e^η so nothing overflows.
+    e_pos = jnp.where(pos, e, 1.0)
+    e_neg = jnp.where(pos, -1.0, e)
+    f_pos = jnp.exp(e_pos * (x - 1.0)) * jnp.expm1(-x * e_pos) / jnp.expm1(-e_pos)
+    f_neg = jnp.expm1(x * e_neg) / jnp.expm1(e_neg)
+    # Below sqrt(eps), F = x + x (x - 1) η / 2 to working precision (and keeps dF/dη).
+    near = x + 0.5 * x * (x - 1.0) * jnp.where(zero, eta, 0.0)
+    return jnp.where(zero, near, jnp.where(pos, f_pos, f_neg))
+
+
+def _log_cdf_small(x, eta):
+    """``log F(x; η)`` in log space, accurate where F underflows (used where F < 1/2):
+    η > 0: η (x - 1) + log(1 - e^{-x η}) - log(1 - e^{-η}); η < 0: log(1 - e^{x η}) -
+    log(1 - e^{η}). ``-inf`` at x = 0."""
+    zero = jnp.abs(eta) < math.sqrt(jnp.finfo(eta.dtype).eps)
+    pos = (eta > 0) & ~zero
+    inside = x > 0
+    xs = jnp.where(inside, x, 1.0)
+    e_pos = jnp.where(pos, eta, 1.0)
+    e_neg = jnp.where(pos | zero, -1.0, eta)
+    log_pos = e_pos * (xs - 1.0) + jnp.log(-jnp.expm1(-xs * e_pos)) - jnp.log(-jnp.expm1(-e_pos))
+    log_neg = jnp.log(-jnp.expm1(xs * e_neg)) - jnp.log(-jnp.expm1(e_neg))
+    log_near = jnp.log(_cdf(xs, jnp.where(zero, eta, 0.0)))
+    value = jnp.where(zero, log_near, jnp.where(pos, log_pos, log_neg))
+    return jnp.where(inside, value, -jnp.inf)
+
+
+def _log_tail(tail, other_tail, log_tail_small):
+    """``log tail``: ``log1p(-other_tail)`` where the tail is near 1, else its log-space form."""
+    big = tail > 0.5
+    return jnp.where(big, jnp.log1p(-jnp.where(big, other_tail, 0.0)), log_tail_small)
+
+
 class ContinuousBernoulli(ProbsLogitsMixin, Distribution):
     """Continuous Bernoulli distribution on [0, 1], given ``probs`` (λ) or ``logits``.
 
@@ -161,19 +199,23 @@ class ContinuousBernoulli(ProbsLogitsMixin, Distribution):
         return self._log_normalizer_minus_log2() - _log_cosh(y) + (2.0 * value - 1.0) * y
 
     def _cdf(self, value):
+        return _cdf(jnp.clip(jnp.asarray(value, self.dtype), 0.0, 1.0), 2.0 * self._half_logits())
+
+    # 1 - X ~ ContinuousBernoulli(1 - λ), i.e. η -> -η: each tail is computed directly, so a
+    # small survival probability is not lost in 1 - F.
+    def _survival_function(self, value):
+        x = jnp.clip(jnp.asarray(value, self.dtype), 0.0, 1.0)
+        return _cdf(1.0 - x, -2.0 * self._half_logits())
+
+    def _log_cdf(self, value):
         x = jnp.clip(jnp.asarray(value, self.dtype), 0.0, 1.0)
         eta = 2.0 * self._half_logits()
-        # Below sqrt(eps), F = x + x (x - 1) η / 2 to working precision (and keeps dF/dη).
-        zero = jnp.abs(eta) < math.sqrt(jnp.finfo(self.dtype).eps)
-        pos = (eta > 0) & ~zero
-        e = jnp.where(zero, 1.0, eta)
-        # F = expm1(x η)/expm1(η); for η > 0 divided through by e^η so nothing overflows.
-        e_pos = jnp.where(pos, e, 1.0)
-        e_neg = jnp.where(pos, -1.0, e)
-        f_pos = jnp.exp(e_pos * (x - 1.0)) * jnp.expm1(-x * e_pos) / jnp.expm1(-e_pos)
-        f_neg = jnp.expm1(x * e_neg) / jnp.expm1(e_neg)
-        near = x + 0.5 * x * (x - 1.0) * jnp.where(zero, eta, 0.0)
-        return jnp.where(zero, near, jnp.where(pos, f_pos, f_neg))
+        return _log_tail(_cdf(x, eta), _cdf(1.0 - x, -eta), _log_cdf_small(x, eta))
+
+    def _log_survival_function(self, value):
+        x = jnp.clip(jnp.asarray(value, self.dtype), 0.0, 1.0)
+        eta = 2.0 * self._half_logits()
+        return _log_tail(_cdf(1.0 - x, -eta), _cdf(x, eta), _log_cdf_small(1.0 - x, -eta))
 
     def _icdf(self, value):
         u = jnp.asarray(value, self.dtype)
