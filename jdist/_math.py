@@ -354,7 +354,9 @@ def _gammainc_parts(a, x):
     # Small a: Q (and P = 1 - Q) from the DiDonato–Morris split.
     p = jnp.where(small & (q_small < 0.5), 1.0 - q_small, p)  # else P from the series
     q = jnp.where(small, q_small, q)
-    log_q_out = jnp.where(small, jnp.log(jnp.where(small, q_small, 1.0)), log_q_out)
+    # Where Q is near 1, log Q = log1p(-P) from the series P (set above) keeps P's accuracy.
+    small_q = small & (q_small < 0.5)
+    log_q_out = jnp.where(small_q, jnp.log(jnp.where(small_q, q_small, 1.0)), log_q_out)
     log_p_out = jnp.where(small & (q_small < 0.5), jnp.log1p(-q_small), log_p_out)
     # JAX fallback.
     safe_log = lambda v: jnp.log(jnp.where(v > 0, v, 1.0))  # noqa: E731

@@ -894,3 +894,41 @@ def _check_cdf_gradients(dtype):
         got = np.asarray(got, np.float64)
         tol = ATOL[dtype] + RTOL[dtype] * np.abs(want) + 10 * err  # FD error estimate added
         assert np.all(np.abs(got - want) <= tol), (what, got, want, tol)
+
+
+def test_log_tails_near_one_keep_relative_accuracy(dtype):
+    """log Q or log(1 - tail) where the other tail is tiny: -1e-11 ... -1e-28, not 0."""
+    tiny = float(cast_like(1e-30, dtype))
+    cases = [
+        (
+            jdist.Gamma,
+            (0.3, 1.0),
+            "log_survival_function",
+            tiny,
+            lambda x: mpmath.log(mpmath.gammainc(0.3, 0, x, regularized=True) * -1 + 1),
+        ),
+        (
+            jdist.InverseGamma,
+            (0.7, 2.0),
+            "log_cdf",
+            1e30,
+            lambda x: mpmath.log(1 - mpmath.gammainc(0.7, 0, 2 / x, regularized=True)),
+        ),
+        (
+            jdist.StudentT,
+            (30.0,),
+            "log_cdf",
+            40.0,
+            lambda x: mpmath.log(1 - _mp_student_t_sf(30, x)),
+        ),
+    ]
+    for family, params, member, x, reference in cases:
+        d = family(*(jnp.asarray(v, dtype) for v in params))
+        got = getattr(d, member)(jnp.asarray(x, dtype))
+        x64 = float(cast_like(x, dtype))
+        assert_close(got, float(reference(mpmath.mpf(x64))), dtype, rtol_scale=10.0, what=member)
+
+
+def _mp_student_t_sf(df, t):
+    """P(T > t) = I_{ν/(ν+t²)}(ν/2, 1/2) / 2."""
+    return mpmath.betainc(df / 2, 0.5, 0, df / (df + t * t), regularized=True) / 2

@@ -112,7 +112,10 @@ def _student_t_cdf(df, t):
     tail = jnp.exp(log_tail)  # also where I_x underflows but its half-tail does not
     # P(T <= |t|) = 1 - I/2 = (1 + J)/2.
     cdf_beta = jnp.where(t < 0, tail, 0.5 + 0.5 * j)
-    log_cdf_beta = jnp.where(t < 0, log_tail, _LOG_HALF + jnp.log1p(j))
+    # For t > 0, log(1 - tail) = log1p(-tail) keeps the tail's accuracy when it is tiny
+    # (log((1 + J)/2) rounds to 0 there); (1 + J)/2 is the accurate form near t = 0.
+    upper = jnp.where(tail < 0.25, jnp.log1p(-tail), _LOG_HALF + jnp.log1p(j))
+    log_cdf_beta = jnp.where(t < 0, log_tail, upper)
     cdf = jnp.where(big, jax.scipy.special.ndtr(z), cdf_beta)
     log_cdf = jnp.where(big, log_ndtr(z), log_cdf_beta)
     return cdf, log_cdf
