@@ -314,8 +314,12 @@ class Distribution(Pytree):
         raise NotImplementedError(f"{type(self).__name__} has no closed-form icdf")
 
     # -------------------------------------------------------------- moments
-    def _full(self, x) -> Array:
-        return jnp.broadcast_to(x, self.batch_shape + self.event_shape)
+    def _full(self, x, shape: Shape | None = None) -> Array:
+        # A Python float (a constant moment, e.g. Logistic's variance factor) takes the
+        # distribution's dtype rather than JAX's default float.
+        if isinstance(x, float):
+            x = jnp.asarray(x, self.dtype)
+        return jnp.broadcast_to(x, self.batch_shape + self.event_shape if shape is None else shape)
 
     @property
     def mean(self) -> Array:
@@ -334,12 +338,12 @@ class Distribution(Pytree):
 
     @property
     def stddev(self) -> Array:
-        """Standard deviation, ``sqrt(variance)``."""
-        return jnp.sqrt(self.variance)
+        """Standard deviation, ``sqrt(variance)``, shape ``batch_shape + event_shape``."""
+        return self._full(self._stddev())
 
     def entropy(self) -> Array:
         """Differential (or Shannon) entropy in nats, shape ``batch_shape``."""
-        return jnp.broadcast_to(self._entropy(), self.batch_shape)
+        return self._full(self._entropy(), self.batch_shape)
 
     def perplexity(self) -> Array:
         """``exp(entropy())``, shape ``batch_shape``."""
@@ -353,6 +357,11 @@ class Distribution(Pytree):
 
     def _variance(self):
         raise NotImplementedError(f"{type(self).__name__} has no closed-form variance")
+
+    def _stddev(self):
+        # Families whose variance under- or overflows before the standard deviation does
+        # (scale² at scale = 1e-20 in float32) override this with the direct form.
+        return jnp.sqrt(self._variance())
 
     def _entropy(self):
         raise NotImplementedError(f"{type(self).__name__} has no closed-form entropy")

@@ -41,9 +41,10 @@ class Bernoulli(ProbsLogitsMixin, Distribution):
     def _log_prob(self, value):
         value = jnp.asarray(value, self.dtype)
         if self._given_logits:
-            # log σ(l) for x=1 and log σ(-l) for x=0, i.e. -softplus(∓l): stable for any l.
+            # log σ(l) for x=1 and log σ(-l) for x=0, i.e. -softplus(∓l), written so that no
+            # terms cancel (x l - softplus(l) rounds log σ(30) = -9e-14 to 0 in float32).
             logits = self._logits
-            return value * logits - jax.nn.softplus(logits)
+            return -(1.0 - value) * jax.nn.softplus(logits) - value * jax.nn.softplus(-logits)
         p = self._probs
         return xlogy(value, p) + xlog1py(1.0 - value, -p)
 
@@ -55,13 +56,20 @@ class Bernoulli(ProbsLogitsMixin, Distribution):
         return (self.probs > 0.5).astype(self.dtype)
 
     def _variance(self):
+        if self._given_logits:
+            # σ(l) σ(-l): 1 - σ(l) rounds to 0 for l > 17 in float32.
+            return jax.nn.sigmoid(self._logits) * jax.nn.sigmoid(-self._logits)
         p = self.probs
         return p * (1.0 - p)
 
     def _entropy(self):
         if self._given_logits:
+            # H = σ(l) softplus(-l) + σ(-l) softplus(l): positive terms, no cancellation
+            # (softplus(l) - σ(l) l loses everything for l > 17 in float32).
             logits = self._logits
-            return jax.nn.softplus(logits) - jax.nn.sigmoid(logits) * logits
+            return jax.nn.sigmoid(logits) * jax.nn.softplus(-logits) + jax.nn.sigmoid(
+                -logits
+            ) * jax.nn.softplus(logits)
         p = self._probs
         return -(xlogy(p, p) + xlog1py(1.0 - p, -p))
 

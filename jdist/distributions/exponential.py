@@ -72,6 +72,9 @@ class Exponential(Distribution):
         # (1/rate)² rather than 1/rate², which underflows to 0 for rate < 1e-19 in float32.
         return jnp.square(1.0 / self.rate)
 
+    def _stddev(self):
+        return 1.0 / self.rate
+
     def _entropy(self):
         return 1.0 - jnp.log(self.rate)
 
@@ -151,6 +154,9 @@ class Laplace(LocScaleFamily):
 
     def _variance(self):
         return 2.0 * jnp.square(self.scale)
+
+    def _stddev(self):
+        return math.sqrt(2.0) * self.scale
 
     def _entropy(self):
         return 1.0 + jnp.log(2.0 * self.scale)

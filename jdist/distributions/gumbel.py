@@ -88,6 +88,9 @@ class Gumbel(LocScaleFamily):
     def _variance(self):
         return (math.pi**2 / 6.0) * jnp.square(self.scale)
 
+    def _stddev(self):
+        return (math.pi / math.sqrt(6.0)) * self.scale
+
     def _entropy(self):
         return jnp.log(self.scale) + (EULER_GAMMA + 1.0)
 
@@ -140,6 +143,9 @@ class Logistic(LocScaleFamily):
 
     def _variance(self):
         return (math.pi**2 / 3.0) * jnp.square(self.scale)
+
+    def _stddev(self):
+        return (math.pi / math.sqrt(3.0)) * self.scale
 
     def _entropy(self):
         return jnp.log(self.scale) + 2.0

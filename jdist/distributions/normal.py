@@ -27,7 +27,10 @@ class Normal(LocScaleFamily):
 
     def _log_prob(self, value):
         z = self._standardize(value)
-        return -0.5 * z * z - jnp.log(self.scale) - HALF_LOG_2PI
+        # jnp.square(z), not z * z: with two uses of z, XLA's CPU fusion materialises z (the
+        # divide is not duplicated into both users), which made log_prob 1.6x slower than the
+        # single fused loop at 1e6 elements (benchmarks/case_jit.py).
+        return -0.5 * jnp.square(z) - jnp.log(self.scale) - HALF_LOG_2PI
 
     def _cdf(self, value):
         return special.ndtr(self._standardize(value))
@@ -52,6 +55,9 @@ class Normal(LocScaleFamily):
 
     def _variance(self):
         return jnp.square(self.scale)
+
+    def _stddev(self):
+        return self.scale
 
     def _entropy(self):
         return 0.5 + HALF_LOG_2PI + jnp.log(self.scale)

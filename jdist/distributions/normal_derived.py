@@ -107,6 +107,9 @@ class HalfNormal(Distribution):
     def _variance(self):
         return jnp.square(self.scale) * (1.0 - 2.0 / math.pi)
 
+    def _stddev(self):
+        return math.sqrt(1.0 - 2.0 / math.pi) * self.scale
+
     def _entropy(self):
         return 0.5 * math.log(0.5 * math.pi) + 0.5 + jnp.log(self.scale)
 

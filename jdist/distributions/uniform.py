@@ -56,7 +56,8 @@ class Uniform(Distribution):
         return jnp.clip((value - self.low) / self._width, 0.0, 1.0)
 
     def _log_survival_function(self, value):
-        return jnp.log(jnp.clip((self.high - value) / self._width, 0.0, 1.0))
+        # log1p(-(x - low)/width): exact just above low, where (high - x)/width rounds.
+        return jnp.log1p(-jnp.clip((value - self.low) / self._width, 0.0, 1.0))
 
     def _icdf(self, value):
         return self.low + value * self._width
