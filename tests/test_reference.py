@@ -201,3 +201,13 @@ def test_categorical_out_of_range_index_is_minus_inf():
     np.testing.assert_array_equal(d.log_prob(jnp.asarray([-1, 2, 5])), -np.inf)
     assert d.log_prob(jnp.asarray(0.5)) == -np.inf
     assert np.isfinite(d.log_prob(jnp.asarray(1.0)))  # float index accepted
+
+
+def test_bernoulli_logits_gradient_is_x_minus_sigmoid(dtype):
+    """d/dl log p(x) = x - σ(l), including at l = 0 (where |l|/relu-based forms pick a
+    wrong subgradient) and at |l| = 30, 200."""
+    logits = jnp.asarray([-200.0, -30.0, -3.0, 0.0, 3.0, 30.0, 200.0], dtype)
+    for x in (0.0, 1.0):
+        g = jax.grad(lambda l, x=x: jdist.Bernoulli(logits=l).log_prob(x).sum())(logits)
+        expected = x - 1.0 / (1.0 + np.exp(-np.asarray(logits, np.float64)))
+        assert_close(g, expected, dtype, what=f"x={x}")

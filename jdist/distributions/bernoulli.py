@@ -41,10 +41,10 @@ class Bernoulli(ProbsLogitsMixin, Distribution):
     def _log_prob(self, value):
         value = jnp.asarray(value, self.dtype)
         if self._given_logits:
-            # log σ(l) for x=1 and log σ(-l) for x=0, i.e. -softplus(∓l), written so that no
-            # terms cancel (x l - softplus(l) rounds log σ(30) = -9e-14 to 0 in float32).
-            logits = self._logits
-            return -(1.0 - value) * jax.nn.softplus(logits) - value * jax.nn.softplus(-logits)
+            # log σ(l) for x=1 and log σ(-l) for x=0: one softplus of the signed logit, no
+            # cancelling terms (x l - softplus(l) rounds log σ(30) = -9e-14 to 0 in float32).
+            # Values other than 0 and 1 are masked to -inf by the support check.
+            return -jax.nn.softplus(jnp.where(value > 0.5, -self._logits, self._logits))
         p = self._probs
         return xlogy(value, p) + xlog1py(1.0 - value, -p)
 
