@@ -208,6 +208,6 @@ def test_bernoulli_logits_gradient_is_x_minus_sigmoid(dtype):
     wrong subgradient) and at |l| = 30, 200."""
     logits = jnp.asarray([-200.0, -30.0, -3.0, 0.0, 3.0, 30.0, 200.0], dtype)
     for x in (0.0, 1.0):
-        g = jax.grad(lambda l, x=x: jdist.Bernoulli(logits=l).log_prob(x).sum())(logits)
+        g = jax.grad(lambda lg, x=x: jdist.Bernoulli(logits=lg).log_prob(x).sum())(logits)
         expected = x - 1.0 / (1.0 + np.exp(-np.asarray(logits, np.float64)))
         assert_close(g, expected, dtype, what=f"x={x}")
