@@ -17,6 +17,25 @@ def _entropy_from(probs, logits):
     return -jnp.sum(probs * safe_logits, axis=-1)
 
 
+def _gather_log_prob_impl(logits, index):
+    """``logits[..., index]`` with ``index`` and the batch dims of ``logits`` broadcast."""
+    if not jnp.issubdtype(index.dtype, jnp.integer):
+        index = index.astype(jnp.int32)
+    shape = jnp.broadcast_shapes(index.shape, logits.shape[:-1])
+    logits = jnp.broadcast_to(logits, shape + logits.shape[-1:])
+    index = jnp.broadcast_to(index, shape)
+    # Out-of-range indices are masked to -inf by the support check; clip so the gather
+    # itself stays in bounds.
+    index = jnp.clip(index, 0, logits.shape[-1] - 1)
+    return jnp.take_along_axis(logits, index[..., None], axis=-1)[..., 0]
+
+
+# One cached jitted call instead of ~10 eager ops (take_along_axis alone is several): outside
+# jit, Categorical(...).log_prob(a) on a small batch took 2.3x the hand-written jnp version
+# (benchmarks/case_eager.py). Under an outer jit it is inlined and compiles to the same code.
+_gather_log_prob = jax.jit(_gather_log_prob_impl)
+
+
 class _CategoricalBase(ProbsLogitsMixin, Distribution):
     """Shared parameter handling: the last axis of ``probs``/``logits`` indexes categories."""
 
@@ -37,18 +56,8 @@ class _CategoricalBase(ProbsLogitsMixin, Distribution):
     def _log_prob_of_index(self, index):
         """Normalised log-probability of integer ``index`` (any batch shape)."""
         index = jnp.asarray(index)
-        if not jnp.issubdtype(index.dtype, jnp.integer):
-            index = index.astype(jnp.int32)
-        logits = self.logits
-        shape = broadcast_shapes(index.shape, self.batch_shape)
-        if logits.shape[:-1] != shape:
-            logits = jnp.broadcast_to(logits, shape + logits.shape[-1:])
-        if index.shape != shape:
-            index = jnp.broadcast_to(index, shape)
-        # Out-of-range indices are masked to -inf by the support check; clip so the
-        # gather itself stays in bounds.
-        index = jnp.clip(index, 0, self.num_categories - 1)
-        return jnp.take_along_axis(logits, index[..., None], axis=-1)[..., 0]
+        broadcast_shapes(index.shape, self.batch_shape)  # a clear error for bad shapes
+        return _gather_log_prob(self.logits, index)
 
     def _entropy(self):
         return _entropy_from(self.probs, self.logits)
