@@ -60,10 +60,14 @@ from jdist.distributions import (
     Weibull,
     Wishart,
 )
+from jdist.kl import kl_divergence, kl_divergence_mc, register_kl
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "kl_divergence",
+    "kl_divergence_mc",
+    "register_kl",
     "Bernoulli",
     "Beta",
     "Binomial",
