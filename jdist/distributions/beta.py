@@ -19,6 +19,7 @@ from jdist._math import (
     log1mexp,
 )
 from jdist.distribution import Distribution
+from jdist.distributions._tails import TailParts
 from jdist.distributions.gamma import clamp, log_standard_gamma
 
 __all__ = ["Beta", "Kumaraswamy"]
@@ -58,7 +59,7 @@ def _unit_mode(a, b, interior):
     return jnp.where(both_one, jnp.nan, mode)
 
 
-class Beta(Distribution):
+class Beta(TailParts, Distribution):
     """Beta distribution with ``concentration1`` (α) and ``concentration0`` (β).
 
     ``p(x) = x^(α-1) (1-x)^(β-1) / B(α, β)`` on ``[0, 1]``; parameters broadcast to
@@ -113,24 +114,12 @@ class Beta(Distribution):
         lp = beta_log_kernel(a, b, x, 1.0 - x, log_x, log_y) - log_x - log_y
         return _boundary_log_prob(value, a, b, lp, jnp.log(b), jnp.log(a))
 
-    def _parts(self, value):
+    def _tail_parts(self, value):
         x = jnp.clip(value, 0.0, 1.0)
         inside = (x > 0) & (x < 1)
         xs = jnp.where(inside, x, 0.5)
         a, b = self.concentration1, self.concentration0
         return betainc_parts(a, b, x, 1.0 - x, jnp.log(xs), jnp.log1p(-xs))
-
-    def _cdf(self, value):
-        return self._parts(value)[0]
-
-    def _survival_function(self, value):
-        return self._parts(value)[1]
-
-    def _log_cdf(self, value):
-        return self._parts(value)[2]
-
-    def _log_survival_function(self, value):
-        return self._parts(value)[3]
 
     def _mean(self):
         return self.concentration1 / (self.concentration1 + self.concentration0)

@@ -42,6 +42,7 @@ from jdist._math import (
     log_float_max,
 )
 from jdist.distribution import Distribution
+from jdist.distributions._tails import TailParts
 
 __all__ = ["Chi2", "Gamma", "InverseGamma"]
 
@@ -169,7 +170,7 @@ def _gamma_log_prob(alpha, rate, value):
     return jnp.where(pos, lp, at_zero)
 
 
-class Gamma(Distribution):
+class Gamma(TailParts, Distribution):
     """Gamma distribution with shape ``concentration`` (α) and inverse scale ``rate`` (β).
 
     ``p(x) = β^α x^(α-1) e^(-βx) / Γ(α)`` for ``x >= 0``. ``concentration`` and ``rate``
@@ -206,25 +207,13 @@ class Gamma(Distribution):
     def _log_prob(self, value):
         return _gamma_log_prob(self.concentration, self.rate, value)
 
-    def _parts(self, value):
+    def _tail_parts(self, value):
         """``(P, Q, log P, log Q)`` at ``y = β x``, also where ``y`` itself underflows."""
         pos = value > 0
         log_y = jnp.log(self.rate) + jnp.log(jnp.where(pos, value, 1.0))
         return _with_underflow(
             self.concentration, log_y, gammainc_parts(self.concentration, self.rate * value)
         )
-
-    def _cdf(self, value):
-        return self._parts(value)[0]
-
-    def _survival_function(self, value):
-        return self._parts(value)[1]
-
-    def _log_cdf(self, value):
-        return self._parts(value)[2]
-
-    def _log_survival_function(self, value):
-        return self._parts(value)[3]
 
     def _mean(self):
         return self.concentration / self.rate
@@ -276,7 +265,7 @@ class Chi2(Gamma):
         return 0.5
 
 
-class InverseGamma(Distribution):
+class InverseGamma(TailParts, Distribution):
     """Inverse-gamma distribution: ``1 / X`` for ``X ~ Gamma(concentration, rate)``.
 
     ``p(x) = β^α x^(-α-1) e^(-β/x) / Γ(α)`` for ``x > 0``, with ``α = concentration`` and
@@ -315,26 +304,18 @@ class InverseGamma(Distribution):
         y, log_y = self.rate / x, jnp.log(self.rate) - log_x
         return jnp.where(ok, gamma_log_kernel(self.concentration, y, log_y) - log_x, -jnp.inf)
 
-    def _parts(self, value):
-        """``(P, Q, log P, log Q)`` at ``y = β/x`` (also where ``y`` underflows): X <= x iff
-        β/X >= β/x, so ``F_X(x) = Q(α, β/x)``; ``β/0 = inf`` gives ``F = 0``."""
+    def _tail_parts(self, value):
+        """``(cdf, sf, log cdf, log sf) = (Q, P, log Q, log P)`` at ``y = β/x`` (also where
+        ``y`` underflows): X <= x iff β/X >= β/x, so ``F_X(x) = Q(α, β/x)``; ``β/0 = inf``
+        gives ``F = 0``."""
         pos = value > 0
         x = jnp.where(pos, value, 1.0)
         y = jnp.where(pos, self.rate / x, jnp.inf)
         log_y = jnp.log(self.rate) - jnp.log(x)
-        return _with_underflow(self.concentration, log_y, gammainc_parts(self.concentration, y))
-
-    def _cdf(self, value):
-        return self._parts(value)[1]
-
-    def _survival_function(self, value):
-        return self._parts(value)[0]
-
-    def _log_cdf(self, value):
-        return self._parts(value)[3]
-
-    def _log_survival_function(self, value):
-        return self._parts(value)[2]
+        p, q, log_p, log_q = _with_underflow(
+            self.concentration, log_y, gammainc_parts(self.concentration, y)
+        )
+        return q, p, log_q, log_p
 
     def _mean(self):
         a = self.concentration

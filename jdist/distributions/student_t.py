@@ -19,6 +19,7 @@ from jdist._math import (
     log_ndtr,
 )
 from jdist.distribution import Distribution
+from jdist.distributions._tails import TailParts
 from jdist.distributions.beta import _beta_entropy
 from jdist.distributions.gamma import _exp_positive, clamp, log_standard_gamma
 
@@ -225,7 +226,7 @@ class StudentT(Distribution):
         )
 
 
-class FisherSnedecor(Distribution):
+class FisherSnedecor(TailParts, Distribution):
     """Fisher–Snedecor (F) distribution with ``df1`` (d₁) and ``df2`` (d₂) degrees of freedom.
 
     ``p(x) = (d₁x)^(d₁/2) d₂^(d₂/2) / (x (d₁x + d₂)^((d₁+d₂)/2) B(d₁/2, d₂/2))`` for ``x > 0``;
@@ -284,7 +285,7 @@ class FisherSnedecor(Distribution):
         lp = beta_log_kernel(a, b, y, y1, log_y, log_y1) - jnp.log(x)
         return jnp.where(inside, lp, -jnp.inf)
 
-    def _parts(self, value):
+    def _tail_parts(self, value):
         inside, y, y1, log_y, log_y1 = self._beta_coordinates(value)
         a, b = 0.5 * self.df1, 0.5 * self.df2
         cdf, sf, log_cdf, log_sf = betainc_parts(a, b, y, y1, log_y, log_y1)
@@ -294,18 +295,6 @@ class FisherSnedecor(Distribution):
         cdf = jnp.where(inside & (log_cdf < -1.0), jnp.exp(log_cdf), cdf)
         sf = jnp.where(inside & (log_sf < -1.0), jnp.exp(log_sf), sf)
         return cdf, sf, log_cdf, log_sf
-
-    def _cdf(self, value):
-        return self._parts(value)[0]
-
-    def _survival_function(self, value):
-        return self._parts(value)[1]
-
-    def _log_cdf(self, value):
-        return self._parts(value)[2]
-
-    def _log_survival_function(self, value):
-        return self._parts(value)[3]
 
     def _mean(self):
         d2 = self.df2
