@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import jax.numpy as jnp
+
 
 class TailParts:
     """Mixin for families whose ``cdf``, ``survival_function``, ``log_cdf`` and
@@ -30,3 +32,22 @@ class TailParts:
 
     def _log_survival_function(self, value):
         return self._tail_parts(value)[3]
+
+
+class LogTailPair(TailParts):
+    """``TailParts`` for families that compute the two log tails, ``_log_cdf_pair(value) ->
+    (log_cdf, log_sf)`` (discrete families summing their mass in log space); the tails
+    themselves are their exponentials.
+
+    Example:
+        >>> class MyCounts(LogTailPair, Distribution):
+        ...     def _log_cdf_pair(self, value):
+        ...         return log_cdf, log_sf
+    """
+
+    def _log_cdf_pair(self, value):
+        raise NotImplementedError
+
+    def _tail_parts(self, value):
+        log_cdf, log_sf = self._log_cdf_pair(value)
+        return jnp.exp(log_cdf), jnp.exp(log_sf), log_cdf, log_sf

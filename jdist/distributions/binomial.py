@@ -19,6 +19,7 @@ from jdist._math import (
 )
 from jdist.distribution import Distribution
 from jdist.distributions._probs_logits import ProbsLogitsMixin, probs_or_logits
+from jdist.distributions._tails import LogTailPair
 
 __all__ = ["Binomial"]
 
@@ -207,7 +208,7 @@ def entropy_window_width(width: int) -> int:
     return -(-int(width) // step) * step
 
 
-class Binomial(ProbsLogitsMixin, Distribution):
+class Binomial(LogTailPair, ProbsLogitsMixin, Distribution):
     """Binomial distribution: successes among ``total_count`` independent trials with success
     probability ``probs``.
 
@@ -275,18 +276,6 @@ class Binomial(ProbsLogitsMixin, Distribution):
         log_f = jnp.where(below, -jnp.inf, jnp.where(above, 0.0, log_f))
         log_s = jnp.where(below, 0.0, jnp.where(above, -jnp.inf, log_s))
         return log_f, log_s
-
-    def _cdf(self, value):
-        return jnp.exp(self._log_cdf_pair(value)[0])
-
-    def _log_cdf(self, value):
-        return self._log_cdf_pair(value)[0]
-
-    def _survival_function(self, value):
-        return jnp.exp(self._log_cdf_pair(value)[1])
-
-    def _log_survival_function(self, value):
-        return self._log_cdf_pair(value)[1]
 
     def _mean(self):
         return self._n() * self.probs

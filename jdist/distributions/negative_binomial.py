@@ -15,6 +15,7 @@ from jdist._math import (
 )
 from jdist.distribution import Distribution
 from jdist.distributions._probs_logits import ProbsLogitsMixin, probs_or_logits
+from jdist.distributions._tails import LogTailPair
 from jdist.distributions.binomial import (
     _CHERNOFF_LOG_TAIL,
     ENTROPY_MAX_TERMS,
@@ -166,7 +167,7 @@ def _log_cdf_pair_jvp(primals, tangents):
 _log_cdf_pair.defjvp(_log_cdf_pair_jvp, symbolic_zeros=True)
 
 
-class NegativeBinomial(ProbsLogitsMixin, Distribution):
+class NegativeBinomial(LogTailPair, ProbsLogitsMixin, Distribution):
     """Negative binomial distribution: the number of successes before ``total_count``
     failures in independent trials with success probability ``probs`` (torch's convention;
     scipy's ``nbinom(n, p)`` is this with ``n = total_count``, ``p = 1 - probs``).
@@ -234,18 +235,6 @@ class NegativeBinomial(ProbsLogitsMixin, Distribution):
         log_f = jnp.where(below, -jnp.inf, jnp.where(point, 0.0, log_f))
         log_s = jnp.where(below, 0.0, jnp.where(point, -jnp.inf, log_s))
         return log_f, log_s
-
-    def _cdf(self, value):
-        return jnp.exp(self._log_cdf_pair(value)[0])
-
-    def _log_cdf(self, value):
-        return self._log_cdf_pair(value)[0]
-
-    def _survival_function(self, value):
-        return jnp.exp(self._log_cdf_pair(value)[1])
-
-    def _log_survival_function(self, value):
-        return self._log_cdf_pair(value)[1]
 
     def _odds(self):
         """``p / (1 - p)``."""

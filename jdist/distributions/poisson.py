@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from jdist import constraints
 from jdist._math import count_dtype, log1mexp, log_poisson_pmf, log_sum_decreasing, to_count
 from jdist.distribution import Distribution
+from jdist.distributions._tails import LogTailPair
 
 __all__ = ["Poisson", "sample_poisson"]
 
@@ -159,7 +160,7 @@ def _log_cdf_pair_jvp(primals, tangents):
 _log_cdf_pair = jax.jit(_log_cdf_pair_impl)
 
 
-class Poisson(Distribution):
+class Poisson(LogTailPair, Distribution):
     """Poisson distribution over ``{0, 1, 2, ...}`` with mean ``rate``.
 
     ``P(X = k) = rate^k e^{-rate} / k!``. ``rate`` (>= 0) has shape ``batch_shape``. Samples
@@ -201,18 +202,6 @@ class Poisson(Distribution):
         below = k < 0
         log_f, log_s = _log_cdf_pair(jnp.where(below, 0.0, k), rate)
         return jnp.where(below, -jnp.inf, log_f), jnp.where(below, 0.0, log_s)
-
-    def _cdf(self, value):
-        return jnp.exp(self._log_cdf_pair(value)[0])
-
-    def _log_cdf(self, value):
-        return self._log_cdf_pair(value)[0]
-
-    def _survival_function(self, value):
-        return jnp.exp(self._log_cdf_pair(value)[1])
-
-    def _log_survival_function(self, value):
-        return self._log_cdf_pair(value)[1]
 
     def _mean(self):
         return self._rate()
